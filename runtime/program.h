@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bytecode.h"
 #include "error.h"
@@ -45,5 +46,15 @@ const char *op_name(enum op op);
 enum opnd_kind op_operand_kind(enum op op, int slot);
 enum undo_kind op_undo(enum op op);
 const char *op_synopsis(enum op op);
+
+/*
+ * Print every instruction: index, name, operands decoded by kind (strings
+ * quoted, registers as rN, flags and attrs as words, jumps as targets) and
+ * the plan file:line:col of its debug record.  The program must be verified.
+ */
+void disasm_print(FILE *out, const struct program *p);
+
+/* Print one instruction (no newline) in the same form. */
+void disasm_print_insn(FILE *out, const struct program *p, uint32_t index);
 
 #endif
