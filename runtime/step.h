@@ -22,7 +22,10 @@ enum step_status {
 
 struct step_state {
 	enum step_status status;
-	bool existed_before;        /* MKDIR/MKFILE: the path was there already (undo does nothing) */
+	bool existed_before;        /* MKDIR/MKPOINT: the path was there already (undo does nothing) */
+	uint32_t created_components; /* MKDIR/MKPOINT: trailing path components this step created
+	                              * (PATH itself and missing parents); undo removes exactly these,
+	                              * deepest first, and only while they are empty and not mounted on */
 	bool made_mount;            /* ROOT_BIND: false when the root already was a mount point */
 	uint64_t mnt_id;            /* unique mount id (STATX_MNT_ID_UNIQUE) of the mount this step made */
 	uint32_t prior_attr;        /* REMOUNT: MOUNT_ATTR_* of the mount before */

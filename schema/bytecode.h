@@ -94,7 +94,7 @@ enum opnd_kind {
 
 /* What rollback does for a completed step. */
 #define MP_UNDO_KINDS(X) \
-	X(UNDO_NONE) X(UNDO_RMDIR) X(UNDO_UNLINK) X(UNDO_LOOP_DETACH) \
+	X(UNDO_NONE) X(UNDO_REMOVE_CREATED) X(UNDO_LOOP_DETACH) \
 	X(UNDO_CLOSE) X(UNDO_UMOUNT) X(UNDO_RESTORE_ATTR) X(UNDO_RESTORE_PROPAGATION)
 
 enum undo_kind {
