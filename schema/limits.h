@@ -19,6 +19,8 @@
 #define MP_MAX_TIMEOUT_MS 3600000u          /* one hour */
 #define MP_DEFAULT_TIMEOUT_MS 10000u        /* readiness waits */
 #define MP_MAX_OVERLAY_LOWER 500u           /* the kernel's OVL_MAX_STACK */
+#define MP_MAX_VERIFY_STATE_BYTES (64u << 20) /* verifier: register states kept for pending jump targets */
+#define MP_MAX_VERIFY_WORK (1u << 31)      /* verifier: jumps x registers (bytes of state merged) */
 
 _Static_assert(MP_MAX_INSNS * 32ull < MP_MAX_BYTECODE_BYTES * 1ull, "insns fit the bytecode limit");
 
