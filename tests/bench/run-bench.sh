@@ -1,0 +1,317 @@
+#!/bin/sh
+# run-bench.sh — mountplan against the syscall floor and the tools people
+# use today.  `ninja bench` runs it; never part of `ninja test`.
+#
+#   tests/bench/run-bench.sh [--quick] [--no-write]
+#
+# For N = 10, 100, 1000 bind mounts, and a mixed plan (tmpfs, read-only
+# binds, binds, an overlay, an idmapped bind), every contender runs once per
+# round, each trial in a fresh private mount namespace on a fresh tmpfs
+# tree (build/bench/benchtime does the namespaces and the timing):
+#
+#   floor        build/bench/floor: the same syscalls as mrun, nothing else;
+#                its unmounts three ways (umount2 each, MNT_DETACH each, one
+#                MNT_DETACH of the parent holding all N)
+#   mrun         `mrun apply` with its journal at the default path (a tmpfs
+#                /run, as on a booted Debian) and with --journal on a fresh
+#                tmpfs file; `mrun rollback`; `mrun apply --dry-run` (load +
+#                verify) when the executor has them
+#   mount loop   util-linux `mount --bind SRC DST` N times (and umount N times)
+#   mount -a     `mount -a -T FSTAB` over an fstab of the same N entries
+#   bwrap        `bwrap --bind / / --bind SRC DST ... true` minus an empty
+#                `bwrap --bind / / true`, timed in the same trial
+#   true         exec of /bin/true: the process start-up every row pays
+#
+# Ratios are computed per round against the floor's run of the same round
+# (the machine is noisy; absolute times drift, ratios hold), then the
+# median of the ratios is reported.  Output: the markdown table on stdout
+# and in tests/bench/results.md, the plot in tests/bench/results.svg, the
+# raw samples in build/bench/raw.tsv.
+#
+# Environment: BENCH_NS ("10 100 1000"), BENCH_ROUNDS (9), BENCH_WARMUP (2),
+# BUILD (build).  --quick: N = 10 100, 3 rounds.  --no-write: leave
+# results.md and results.svg alone (print only).
+set -eu
+
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+BUILD=${BUILD:-build}
+BENCH=$BUILD/bench
+NS=${BENCH_NS:-10 100 1000}
+ROUNDS=${BENCH_ROUNDS:-9}
+WARMUP=${BENCH_WARMUP:-2}
+write=yes
+for arg in "$@"; do
+	case $arg in
+	--quick) NS=${BENCH_NS:-10 100}; ROUNDS=${BENCH_ROUNDS:-3}; WARMUP=${BENCH_WARMUP:-1} ;;
+	--no-write) write=no ;;
+	*) echo "run-bench.sh: unknown option '$arg'" >&2; exit 2 ;;
+	esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "run-bench.sh: needs root (every trial makes a private mount namespace)" >&2
+	exit 1
+fi
+# The whole run lives in a private mount namespace of its own, so not even
+# a bug in a trial can leave a mount in the host's.
+if [ -z "${MOUNTPLAN_BENCH_NS:-}" ]; then
+	MOUNTPLAN_BENCH_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
+
+for f in "$BENCH/benchtime" "$BENCH/floor"; do
+	[ -x "$f" ] || { echo "run-bench.sh: $f missing: run 'ninja bench'" >&2; exit 1; }
+done
+MOUNT=$(command -v mount)
+UMOUNT=$(command -v umount)
+# An executable, not the shell's builtin.
+TRUE=/usr/bin/true
+[ -x "$TRUE" ] || TRUE=/bin/true
+BWRAP=$(command -v bwrap || true)
+MPLAN=$TOP/$BUILD/mplan
+MRUN=$TOP/$BUILD/mrun
+FLOOR=$TOP/$BENCH/floor
+
+W=$(mktemp -d /tmp/mpbench.XXXXXX)
+# Mounts made in this namespace die with it; only the directory is ours
+# to remove (the tmpfs on $W/run is unmounted first).
+trap 'umount -R "$W/run" 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
+T=$W/t
+mkdir -p "$T" "$W/run"
+# The default journal lives in /run/mountplan; on a booted Debian /run is a
+# tmpfs.  One tmpfs here, bound over /run in each mrun trial, keeps the
+# default journal warm across rounds (as a real host's is) without touching
+# the host's /run.
+mount -t tmpfs -o mode=0755 tmpfs "$W/run"
+mkdir -p "$W/run/mountplan"
+RAW=$BENCH/raw.tsv
+: >"$RAW"
+log=$BENCH/bench.log
+: >"$log"
+
+# --- workload files -----------------------------------------------------
+
+gen_bind() { # N -> plan.yaml, fstab, bwrap args on stdout files
+	n=$1
+	{
+		echo "version: 1"
+		echo "root: $T/root"
+		echo "mounts:"
+		i=0
+		while [ $i -lt "$n" ]; do
+			printf '  - type: bind\n    source: %s/src/s%d\n    target: /d%d\n' "$T" $i $i
+			i=$((i + 1))
+		done
+	} >"$W/bind-$n.yaml"
+	awk -v n="$n" -v t="$T" 'BEGIN { for (i = 0; i < n; i++) printf "%s/src/s%d %s/root/d%d none bind 0 0\n", t, i, t, i }' >"$W/bind-$n.fstab"
+	awk -v n="$n" -v t="$T" 'BEGIN { for (i = 0; i < n; i++) printf " --bind %s/src/s%d %s/root/d%d", t, i, t, i }' >"$W/bind-$n.bwrap"
+}
+
+# The mixed plan; floor.c's cmd_mixed makes the same mounts in the same
+# order.  Per 10 entries: tmpfs, ro bind, bind, ro bind, ro bind, overlay,
+# bind, idmapped bind, tmpfs, ro bind.
+gen_mixed() {
+	n=$1
+	awk -v n="$n" -v t="$T" 'BEGIN {
+		print "version: 1"; print "root: " t "/root"; print "mounts:"
+		for (i = 0; i < n; i++) {
+			k = i % 10
+			if (k == 0 || k == 8)
+				printf "  - type: tmpfs\n    target: /m%d\n    options: [size=1m]\n", i
+			else if (k == 5)
+				printf "  - type: overlay\n    lower: [%s/src/l%d/a, %s/src/l%d/b]\n    upper: %s/src/l%d/u\n    work: %s/src/l%d/w\n    target: /m%d\n", t, i, t, i, t, i, t, i, i
+			else if (k == 7)
+				printf "  - type: bind\n    source: %s/src/s%d\n    target: /m%d\n    idmap: { uid: \"0:100000:65536\", gid: \"0:100000:65536\" }\n", t, i, i
+			else if (k == 2 || k == 6)
+				printf "  - type: bind\n    source: %s/src/s%d\n    target: /m%d\n", t, i, i
+			else
+				printf "  - type: bind\n    source: %s/src/s%d\n    target: /m%d\n    options: [ro]\n", t, i, i
+		}
+	}' >"$W/mixed-$n.yaml"
+	# util-linux 2.38 has no X-mount.idmap (2.39 has): the idmapped entry is
+	# a plain bind there, so mount -a does a little less than the others.
+	awk -v n="$n" -v t="$T" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			k = i % 10; d = t "/root/m" i
+			if (k == 0 || k == 8)
+				printf "tmpfs %s tmpfs size=1m 0 0\n", d
+			else if (k == 5)
+				printf "overlay %s overlay lowerdir=%s/src/l%d/a:%s/src/l%d/b,upperdir=%s/src/l%d/u,workdir=%s/src/l%d/w 0 0\n", d, t, i, t, i, t, i, t, i
+			else if (k == 2 || k == 6 || k == 7)
+				printf "%s/src/s%d %s none bind 0 0\n", t, i, d
+			else
+				printf "%s/src/s%d %s none bind,ro 0 0\n", t, i, d
+		}
+	}' >"$W/mixed-$n.fstab"
+}
+
+# Can mountplan run this plan?  Compile it, apply and roll it back once in
+# a throwaway namespace; on failure say why (into the results) and leave
+# the mrun contenders out.  Prints "yes" or the reason.
+probe_mrun() { # NAME
+	name=$1
+	[ -x "$MPLAN" ] && [ -x "$MRUN" ] || { echo "build/mplan or build/mrun missing"; return; }
+	if ! "$MPLAN" compile "$W/$name.yaml" -o "$W/$name.mpb" >"$W/probe.out" 2>&1; then
+		echo "mplan compile fails: $(head -c 200 "$W/probe.out" | tr '\n' ' ')"
+		return
+	fi
+	if ! unshare -m --propagation private sh -c '
+		set -e
+		mount -t tmpfs tmpfs "$1"
+		"$2" mk"$4" "$5" "$1" >/dev/null
+		"$3" apply "$6" --root "$1/root" --journal "$1/probe.db"
+		"$3" rollback --root "$1/root" --journal "$1/probe.db"
+	' probe "$T" "$FLOOR" "$MRUN" "$(case $name in mixed-*) echo mixed ;; *) echo tree ;; esac)" "${name#*-}" "$W/$name.mpb" >"$W/probe.out" 2>&1; then
+		echo "mrun apply/rollback fails: $(head -c 300 "$W/probe.out" | tr '\n' ' ')"
+		return
+	fi
+	echo yes
+}
+
+has_dry_run() {
+	"$MRUN" apply --help 2>&1 | grep -q -- '--dry-run'
+}
+
+# --- one spec per workload ------------------------------------------------
+
+notes=$W/notes
+: >"$notes"
+
+spec_head() {
+	printf 'tree %s\nrounds %s\nwarmup %s\n' "$T" "$ROUNDS" "$WARMUP"
+}
+
+mrun_contenders() { # NAME MKTREE-CMD N
+	name=$1 mk=$2 n=$3
+	why=$(probe_mrun "$name")
+	if [ "$why" != yes ]; then
+		echo "$name: mountplan rows missing: $why" >>"$notes"
+		return
+	fi
+	cat <<EOF
+contender mrun
+! $FLOOR $mk $n $T
+! $MOUNT --bind $W/run /run
+= apply $MRUN apply $W/$name.mpb --root $T/root
+= rollback $MRUN rollback --root $T/root
+contender mrun-tmpfsjournal
+! $FLOOR $mk $n $T
+= apply $MRUN apply $W/$name.mpb --root $T/root --journal $T/journal.db
+= rollback $MRUN rollback --root $T/root --journal $T/journal.db
+EOF
+	if has_dry_run; then
+		printf 'contender mrun-dryrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= load-verify %s apply --dry-run %s/%s.mpb --root %s/root\n' \
+			"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
+	fi
+}
+
+spec_bind() {
+	n=$1
+	spec_head
+	cat <<EOF
+contender floor
+! $FLOOR mktree $n $T
+= apply $FLOOR apply $n $T
+= umount-each $FLOOR umount $n $T each
+contender floor-lazy
+! $FLOOR mktree $n $T
+= apply $FLOOR apply $n $T
+= umount-lazy $FLOOR umount $n $T lazy
+contender floor-parent
+! $FLOOR mktree $n $T
+= apply $FLOOR apply $n $T
+= umount-parent $FLOOR umount $n $T parent
+contender mount-loop
+! $FLOOR mktree $n $T
+* apply $n $MOUNT --bind $T/src/s%i $T/root/d%i
+* rollback $n $UMOUNT $T/root/d%i
+contender mount-a
+! $FLOOR mktree $n $T
+= apply $MOUNT -a -T $W/bind-$n.fstab
+contender true
+= exec $TRUE
+EOF
+	if [ -n "$BWRAP" ]; then
+		printf 'contender bwrap\n! %s mktree %s %s\n= empty %s --bind / / %s\n= full %s --bind / /%s %s\n' \
+			"$FLOOR" "$n" "$T" "$BWRAP" "$TRUE" "$BWRAP" "$(cat "$W/bind-$n.bwrap")" "$TRUE"
+	fi
+	mrun_contenders "bind-$n" mktree "$n"
+}
+
+spec_mixed() {
+	n=$1
+	spec_head
+	cat <<EOF
+contender floor
+! $FLOOR mkmixed $n $T
+= apply $FLOOR mixed $n $T
+contender mount-a
+! $FLOOR mkmixed $n $T
+= apply $MOUNT -a -T $W/mixed-$n.fstab
+EOF
+	mrun_contenders "mixed-$n" mkmixed "$n"
+}
+
+run_spec() { # WORKLOAD N SPEC
+	echo "run-bench.sh: $1 N=$2 ($ROUNDS rounds after $WARMUP warm-up)" >&2
+	"$BENCH/benchtime" "$3" 2>>"$log" | awk -v w="$1" -v n="$2" '{ print w "\t" n "\t" $0 }' >>"$RAW"
+}
+
+[ -n "$BWRAP" ] || echo "bind: bubblewrap not installed (apt-get install bubblewrap): bwrap rows missing" >>"$notes"
+for n in $NS; do
+	gen_bind "$n"
+	spec_bind "$n" >"$W/spec"
+	run_spec bind "$n" "$W/spec"
+done
+for n in $NS; do
+	gen_mixed "$n"
+	spec_mixed "$n" >"$W/spec"
+	run_spec mixed "$n" "$W/spec"
+done
+
+# --- summary --------------------------------------------------------------
+
+machine="$(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs),"
+machine="$machine util-linux $("$MOUNT" --version | sed -n 's/.*util-linux \([0-9.]*\).*/\1/p'),"
+machine="$machine SQLite $(pkg-config --modversion sqlite3 2>/dev/null || echo '?'),"
+machine="$machine bubblewrap $([ -n "$BWRAP" ] && "$BWRAP" --version | sed 's/bubblewrap //' || echo 'not installed')"
+
+table=$W/table.md
+plotdata=$BENCH/plot.dat
+awk -F '\t' -f tests/bench/summarize.awk -v plotfile="$plotdata" "$RAW" >"$table"
+
+out=$W/results.md
+{
+	echo "# mountplan benchmarks"
+	echo
+	echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`ninja bench\` ($ROUNDS rounds after $WARMUP warm-up per workload)."
+	echo "Machine: $machine."
+	echo
+	echo "Every trial runs in a fresh private mount namespace on a fresh tmpfs tree."
+	echo "Times are whole commands (fork/exec to exit, CLOCK_MONOTONIC around posix_spawn + wait4):"
+	echo "median, and min–max over the rounds.  \"× floor\" is the median over rounds of the"
+	echo "per-round ratio to the floor's run in the same round (apply rows against \`floor apply\`,"
+	echo "unmount and rollback rows against \`floor umount-each\`).  \"in-process\" is the floor's own"
+	echo "clock around its syscalls, without exec and exit.  bwrap = full − empty in the same trial."
+	echo "The mixed plan has, per 10 entries: 2 tmpfs, 4 ro binds, 2 binds, 1 overlay (2 lower"
+	echo "layers), 1 idmapped bind; util-linux 2.38 cannot idmap, so its idmapped entry is a plain bind."
+	echo
+	if [ -s "$notes" ]; then
+		echo "Missing rows:"
+		echo
+		sed 's/^/- /' "$notes"
+		echo
+	fi
+	cat "$table"
+	echo
+	echo "Plot: [results.svg](results.svg) (time per mount against N, log–log)."
+} >"$out"
+cat "$out"
+if [ "$write" = yes ]; then
+	cp "$out" tests/bench/results.md
+	if command -v gnuplot >/dev/null 2>&1; then
+		gnuplot -e "datafile='$plotdata'; outfile='tests/bench/results.svg'" tests/bench/plot.gp
+	else
+		echo "run-bench.sh: gnuplot missing (apt-get install gnuplot-nox): no plot" >&2
+	fi
+fi

@@ -1,0 +1,149 @@
+# summarize.awk — raw benchtime samples to the markdown results table and
+# the plot data (POSIX awk: Debian's mawk runs it).
+#
+# Input (tab-separated, run-bench.sh prefixes benchtime's lines):
+#   workload N round contender step ns maxrss_kb inner_ns status
+# Output: the table on stdout; plot data in plotfile (bind workload) and
+# plotfile ".mixed", one gnuplot index block per series: a title line,
+# then "N µs-per-mount" lines.
+#
+# Derived per round: bwrap.net = bwrap.full - bwrap.empty; "inner" series
+# from the floor's own clock.  Ratios: per round, against floor.apply (apply
+# rows) or floor.umount-each (unmount and rollback rows) of the same
+# workload, N and round; the table shows the median of those ratios.
+
+function sort_vals(a, n,    i, j, v) { # insertion sort, n is small
+	for (i = 2; i <= n; i++) {
+		v = a[i]
+		for (j = i - 1; j >= 1 && a[j] > v; j--)
+			a[j + 1] = a[j]
+		a[j + 1] = v
+	}
+}
+
+function median(a, n) {
+	sort_vals(a, n)
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+
+function add(key, round, value) {
+	val[key, round] = value
+	if (!((key, round) in seen_round)) {
+		seen_round[key, round] = 1
+		cnt[key]++
+	}
+	if (round > maxround)
+		maxround = round
+}
+
+BEGIN {
+	# Rows in table order: series key, label, ratio reference step.
+	nrow = split("floor.apply floor.apply.inner floor.umount-each floor.umount-each.inner floor-lazy.umount-lazy floor-lazy.umount-lazy.inner floor-parent.umount-parent floor-parent.umount-parent.inner mrun.apply mrun-tmpfsjournal.apply mrun.rollback mrun-tmpfsjournal.rollback mrun-dryrun.load-verify mount-a.apply mount-loop.apply mount-loop.rollback bwrap.net bwrap.empty true.exec", rows, " ")
+	label["floor.apply"] = "floor: apply"
+	label["floor.apply.inner"] = "floor: apply, in-process"
+	label["floor.umount-each"] = "floor: umount2 each"
+	label["floor.umount-each.inner"] = "floor: umount2 each, in-process"
+	label["floor-lazy.umount-lazy"] = "floor: umount2 MNT_DETACH each"
+	label["floor-lazy.umount-lazy.inner"] = "floor: umount2 MNT_DETACH each, in-process"
+	label["floor-parent.umount-parent"] = "floor: one umount2 MNT_DETACH of the parent"
+	label["floor-parent.umount-parent.inner"] = "floor: one MNT_DETACH of the parent, in-process"
+	label["mrun.apply"] = "mrun apply (default journal, tmpfs /run)"
+	label["mrun-tmpfsjournal.apply"] = "mrun apply --journal (new db on tmpfs)"
+	label["mrun.rollback"] = "mrun rollback (default journal)"
+	label["mrun-tmpfsjournal.rollback"] = "mrun rollback --journal (tmpfs db)"
+	label["mrun-dryrun.load-verify"] = "mrun apply --dry-run (load + verify)"
+	label["mount-a.apply"] = "mount -a -T fstab"
+	label["mount-loop.apply"] = "mount --bind, N times"
+	label["mount-loop.rollback"] = "umount, N times"
+	label["bwrap.net"] = "bwrap --bind x N (full - empty)"
+	label["bwrap.empty"] = "bwrap --bind / / true (empty)"
+	label["true.exec"] = "exec /bin/true (start-up cost)"
+	maxround = 0
+}
+
+{
+	w = $1; n = $2; r = $3; key = w SUBSEP n SUBSEP $4 "." $5
+	if (!(w SUBSEP n in wn)) {
+		wn[w SUBSEP n] = 1
+		order[++nwn] = w SUBSEP n
+	}
+	if ($9 != "ok") {
+		failed[key]++
+		next
+	}
+	add(key, r, $6 + 0)
+	if ($7 != "-" && $7 + 0 > rss[key])
+		rss[key] = $7 + 0
+	if ($8 != "-")
+		add(key ".inner", r, $8 + 0)
+}
+
+END {
+	# bwrap.net per round
+	for (i = 1; i <= nwn; i++) {
+		split(order[i], p, SUBSEP)
+		f = p[1] SUBSEP p[2] SUBSEP "bwrap.full"
+		e = p[1] SUBSEP p[2] SUBSEP "bwrap.empty"
+		for (r = 0; r <= maxround; r++)
+			if ((f, r) in val && (e, r) in val)
+				add(p[1] SUBSEP p[2] SUBSEP "bwrap.net", r, val[f, r] - val[e, r])
+		if (failed[f])
+			failed[p[1] SUBSEP p[2] SUBSEP "bwrap.net"] = failed[f]
+		rss[p[1] SUBSEP p[2] SUBSEP "bwrap.net"] = rss[f]
+	}
+
+	print "| workload | N | contender | median ms | min–max ms | µs / mount | × floor | peak RSS KiB |"
+	print "|---|---:|---|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= nwn; i++) {
+		split(order[i], p, SUBSEP)
+		w = p[1]; n = p[2]
+		for (k = 1; k <= nrow; k++) {
+			s = rows[k]; key = w SUBSEP n SUBSEP s
+			if (!(key in cnt) && !(key in failed))
+				continue
+			m = 0; split("", a)
+			for (r = 0; r <= maxround; r++)
+				if ((key, r) in val)
+					a[++m] = val[key, r]
+			if (m == 0) {
+				printf "| %s | %d | %s | failed (%d runs) | | | | |\n", w, n, label[s], failed[key]
+				continue
+			}
+			med = median(a, m)
+			lo = a[1]; hi = a[m]
+			# ratio against the floor of the same round
+			base = s ~ /umount|rollback/ ? "floor.umount-each" : "floor.apply"
+			if (s ~ /\.inner$/)
+				base = base ".inner"
+			rkey = w SUBSEP n SUBSEP base
+			q = 0; split("", b)
+			for (r = 0; r <= maxround; r++)
+				if ((key, r) in val && (rkey, r) in val && val[rkey, r] > 0)
+					b[++q] = val[key, r] / val[rkey, r]
+			ratio = q ? sprintf("%.2f", median(b, q)) : "–"
+			if (key == rkey)
+				ratio = "1"
+			note = failed[key] ? sprintf(" (%d failed)", failed[key]) : ""
+			rs = (key in rss) && s !~ /\.inner$/ ? rss[key] : ""
+			per = s == "true.exec" || s == "bwrap.empty" || s == "mrun-dryrun.load-verify" ? "" : sprintf("%.2f", med / 1000 / n)
+			printf "| %s | %d | %s%s | %.3f | %.3f–%.3f | %s | %s | %s |\n", w, n, label[s], note, med / 1e6, lo / 1e6, hi / 1e6, per, ratio, rs
+			if (per != "" && s !~ /\.inner$/) {
+				pk = w SUBSEP s
+				if (!(pk in plotted)) {
+					plotted[pk] = 1
+					plist[w] = plist[w] " " s
+				}
+				pts[pk] = pts[pk] sprintf("%d %.4f\n", n, med / 1000 / n)
+			}
+		}
+	}
+	for (w in plist) {
+		out = w == "bind" ? plotfile : plotfile "." w
+		printf "" >out
+		c = split(plist[w], sl, " ")
+		for (k = 1; k <= c; k++) {
+			printf "\"%s\"\n%s\n\n", label[sl[k]], pts[w SUBSEP sl[k]] >out
+		}
+		close(out)
+	}
+}
