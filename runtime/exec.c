@@ -1,2 +1,1039 @@
-/* runtime/exec.c — placeholder until its issue lands. */
-typedef int mp_placeholder_exec;
+/*
+ * exec.c — the interpreter (see exec.h for the life of a run and where
+ * the journal hooks in).
+ *
+ * One `switch` names every opcode of schema/opcodes.def.  Each case reads
+ * its operands by the row's kinds, resolves PATH operands inside the root
+ * (resolve.c), does the kernel call (op-*.c) and records in steps[i]
+ * exactly what undo.c needs: components created, the unique id of the
+ * mount made, the loop device and its backing inode, prior attributes and
+ * propagation, the park directory.
+ *
+ * The root fd is the only anchor: every PATH is resolved relative to it
+ * with RESOLVE_IN_ROOT.  A mount onto "/" stacks a new mount over the
+ * root's directory, which the old fd does not see (an fd pins the mount it
+ * was opened on), so such a step pushes an fd on the new mount as the root
+ * and its undo pops it again.
+ */
+#include "exec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "op-loop.h"
+#include "op-mount.h"
+#include "op-userns.h"
+#include "resolve.h"
+#include "undo.h"
+
+#if __has_include("op-wait.h")
+#include "op-wait.h"
+#define EXEC_HAVE_WAIT 1
+#else
+#define EXEC_HAVE_WAIT 0
+#endif
+
+#define PARK_PARENT "/run/mountplan"
+#define PARK_DIR "/run/mountplan/park"
+/* fsconfig copies at most 256 bytes of a string value (strndup_user limit) */
+#define FSCONFIG_VALUE_MAX 256
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void exec_where(const struct exec_ctx *ctx, uint32_t i, char *buf, size_t n)
+{
+	const struct program *p = ctx->prog;
+	const struct mp_debug *d = &p->debug[i];
+
+	snprintf(buf, n, "%s:%" PRIu32 ":%" PRIu32, program_str(p, p->hdr.plan_file), d->line, d->col);
+}
+
+static const char *S(const struct exec_ctx *ctx, uint32_t off)
+{
+	return program_str(ctx->prog, off);
+}
+
+void exec_reg_release(struct exec_reg *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	for (uint32_t i = 0; i < r->n_held; i++)
+		close(r->held[i]);
+	for (uint32_t i = 0; i < r->n_layers; i++)
+		close(r->layers[i]);
+	free(r->held);
+	free(r->layers);
+	*r = (struct exec_reg){ .kind = REG_EMPTY, .fd = -1, .loop_nr = -1, .writer = EXEC_NO_STEP };
+}
+
+int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, const char *root_path,
+	      struct mp_error *err)
+{
+	uint32_t n = prog->hdr.n_insns, nr = prog->hdr.n_regs;
+
+	*ctx = (struct exec_ctx){ .prog = prog, .root_path = root_path, .root_fd = root_fd,
+				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1 };
+	ctx->regs = calloc(nr ? nr : 1, sizeof(*ctx->regs));
+	ctx->steps = calloc(n, sizeof(*ctx->steps));
+	ctx->root_pushed = calloc(n, sizeof(*ctx->root_pushed));
+	ctx->root_stack = calloc(n, sizeof(*ctx->root_stack));
+	if (!ctx->regs || !ctx->steps || !ctx->root_pushed || !ctx->root_stack) {
+		exec_fini(ctx);
+		return error_set(err, ENOMEM, "out of memory for %" PRIu32 " steps", n);
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		exec_reg_release(&ctx->regs[i]);
+	for (uint32_t i = 0; i < n; i++)
+		ctx->steps[i].loop_nr = -1;
+	return 0;
+}
+
+void exec_fini(struct exec_ctx *ctx)
+{
+	if (ctx->regs)
+		for (uint32_t i = 0; i < ctx->prog->hdr.n_regs; i++)
+			exec_reg_release(&ctx->regs[i]);
+	if (ctx->steps)
+		for (uint32_t i = 0; i < ctx->prog->hdr.n_insns; i++) {
+			free(ctx->steps[i].error);
+			free(ctx->steps[i].park_path);
+		}
+	for (uint32_t i = 0; i < ctx->n_root_stack; i++)
+		close(ctx->root_stack[i]);
+	if (ctx->root_fd >= 0)
+		close(ctx->root_fd);
+	if (ctx->park_dir_fd >= 0)
+		close(ctx->park_dir_fd);
+	free(ctx->regs);
+	free(ctx->steps);
+	free(ctx->root_pushed);
+	free(ctx->root_stack);
+	ctx->regs = NULL;
+	ctx->steps = NULL;
+	ctx->root_fd = -1;
+	ctx->park_dir_fd = -1;
+}
+
+int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
+{
+	ctx->root_stack[ctx->n_root_stack++] = ctx->root_fd;
+	ctx->root_fd = new_root_fd;
+	ctx->root_pushed[step] = 1;
+	/* cwd follows the root, so nothing relative can reach the covered directory */
+	if (fchdir(new_root_fd) < 0)
+		return -errno;
+	return 0;
+}
+
+void exec_pop_root(struct exec_ctx *ctx, uint32_t step)
+{
+	if (!ctx->root_pushed[step] || ctx->n_root_stack == 0)
+		return;
+	close(ctx->root_fd);
+	ctx->root_fd = ctx->root_stack[--ctx->n_root_stack];
+	ctx->root_pushed[step] = 0;
+	(void)!fchdir(ctx->root_fd);
+}
+
+/* A register of the expected kind, or an error (the verifier should have made this impossible). */
+static int reg_get(struct exec_ctx *ctx, uint32_t idx, enum reg_kind kind, struct exec_reg **ret,
+		   struct mp_error *err)
+{
+	struct exec_reg *r;
+
+	if (idx >= ctx->prog->hdr.n_regs)
+		return error_set(err, EINVAL, "register r%" PRIu32 " out of range", idx);
+	r = &ctx->regs[idx];
+	if (r->kind != kind)
+		return error_set(err, EINVAL, "register r%" PRIu32 " is empty or of another type", idx);
+	*ret = r;
+	return 0;
+}
+
+/* The register a W* operand writes; whatever it held is released first. */
+static struct exec_reg *reg_put(struct exec_ctx *ctx, uint32_t idx, uint32_t step, enum reg_kind kind)
+{
+	struct exec_reg *r = &ctx->regs[idx];
+
+	exec_reg_release(r);
+	r->kind = kind;
+	r->writer = step;
+	return r;
+}
+
+static int fd_list_add(int **list, uint32_t *n, uint32_t *cap, int fd)
+{
+	if (*n == *cap) {
+		uint32_t c = *cap ? *cap * 2 : 4;
+		int *l = realloc(*list, c * sizeof(int));
+
+		if (!l)
+			return -ENOMEM;
+		*list = l;
+		*cap = c;
+	}
+	(*list)[(*n)++] = fd;
+	return 0;
+}
+
+/* Open a SRC operand: inside the root with MP_IF_SRC_IN_ROOT, else on the host. */
+static int open_src(struct exec_ctx *ctx, const struct mp_insn *in, uint32_t off, int *ret_fd,
+		    struct mp_error *err)
+{
+	if (in->flags & MP_IF_SRC_IN_ROOT)
+		return resolve_in_root(ctx->root_fd, S(ctx, off), ret_fd, err);
+	return resolve_host(S(ctx, off), ret_fd, err);
+}
+
+/* Whether fd is the root directory itself (a target like "/x -> /" lands there too). */
+static bool is_root_dir(struct exec_ctx *ctx, int fd)
+{
+	struct statx a, b;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &a) < 0 ||
+	    statx(ctx->root_fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &b) < 0)
+		return false;
+	return a.stx_ino == b.stx_ino && a.stx_dev_major == b.stx_dev_major &&
+	       a.stx_dev_minor == b.stx_dev_minor && a.stx_mnt_id == b.stx_mnt_id;
+}
+
+/*
+ * Attach tree at the resolved target and record the mount's unique id.
+ * Onto the root directory: the mount now covering it becomes the root.
+ */
+static int attach_tree(struct exec_ctx *ctx, uint32_t i, int tree, int target_fd, struct mp_error *err)
+{
+	struct step_state *st = &ctx->steps[i];
+	bool onto_root = is_root_dir(ctx, target_fd);
+	int r;
+
+	r = mount_move(tree, target_fd, err);
+	if (r < 0)
+		return r;
+	r = resolve_mount_of(tree, &st->mnt_id, NULL, err);
+	if (r < 0)
+		return r;
+	if (onto_root) {
+		int nr = openat(tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		if (nr < 0)
+			return error_set_errno(err, errno, "re-open the root on its new mount");
+		r = exec_push_root(ctx, i, nr);
+		if (r < 0)
+			return error_set_errno(err, -r, "fchdir to the new root");
+	}
+	return 0;
+}
+
+/* After mount(2) or a helper on target_fd: find the new mount and record its id. */
+static int record_new_mount(struct exec_ctx *ctx, uint32_t i, const char *path, bool onto_root,
+			    struct mp_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	bool is_root = false;
+	int r;
+
+	if (onto_root)
+		/* the old root fd does not see what covers it; the admin's root path does */
+		fd = open(ctx->root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	else
+		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+	if (fd < 0)
+		return onto_root ? error_set_errno(err, errno, "re-open root '%s'", ctx->root_path) : r;
+	r = resolve_mount_of(fd, &ctx->steps[i].mnt_id, &is_root, err);
+	if (r < 0)
+		return r;
+	if (!is_root)
+		return error_set(err, EIO, "no mount appeared on '%s'", path);
+	if (onto_root) {
+		r = exec_push_root(ctx, i, TAKE_FD(fd));
+		if (r < 0)
+			return error_set_errno(err, -r, "fchdir to the new root");
+	}
+	return 0;
+}
+
+/* REMOUNT and PROPAGATE change the mount at PATH; refuse a path inside a mount, which
+ * would change the mount that contains it (the host's, for a root that is not a mount). */
+static int resolve_mount_root(struct exec_ctx *ctx, const char *path, int *ret_fd, struct mp_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	bool is_root = false;
+	int r;
+
+	r = resolve_in_root(ctx->root_fd, path, &fd, err);
+	if (r < 0)
+		return r;
+	r = resolve_mount_of(fd, NULL, &is_root, err);
+	if (r < 0)
+		return r;
+	if (!is_root)
+		return error_set(err, EINVAL, "'%s' is not a mount point: refusing to change the mount holding it",
+				 path);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int park_dir(struct exec_ctx *ctx, struct mp_error *err)
+{
+	struct stat st;
+	int fd;
+
+	if (ctx->park_dir_fd >= 0)
+		return ctx->park_dir_fd;
+	if (mkdir(PARK_PARENT, 0700) < 0 && errno != EEXIST)
+		return error_set_errno(err, errno, "mkdir " PARK_PARENT);
+	if (mkdir(PARK_DIR, 0700) < 0 && errno != EEXIST)
+		return error_set_errno(err, errno, "mkdir " PARK_DIR);
+	fd = open(PARK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return error_set_errno(err, errno, "open " PARK_DIR);
+	/* only ours: a directory someone else could write to could swap a park for a symlink */
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0022)) {
+		close(fd);
+		return error_set(err, EPERM, PARK_DIR " is not a private directory of this user");
+	}
+	ctx->park_dir_fd = fd;
+	return fd;
+}
+
+static int do_park(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
+{
+	struct step_state *st = &ctx->steps[i];
+	_cleanup_close_ int point = -1;
+	struct exec_reg *tree, *park;
+	char name[64];
+	int dir, r;
+
+	r = reg_get(ctx, in->o[1], REG_TREE, &tree, err);
+	if (r < 0)
+		return r;
+	dir = park_dir(ctx, err);
+	if (dir < 0)
+		return dir;
+	for (int attempt = 0;; attempt++) {
+		uint64_t rnd = now_ns() ^ ((uint64_t)getpid() << 32) ^ ((uint64_t)attempt * 0x9E3779B97F4A7C15u);
+
+		snprintf(name, sizeof(name), "p%d-%" PRIu32 "-%016" PRIx64, (int)getpid(), i, rnd);
+		if (mkdirat(dir, name, 0700) == 0)
+			break;
+		if (errno != EEXIST || attempt > 100)
+			return error_set_errno(err, errno, "mkdir " PARK_DIR "/%s", name);
+	}
+	if (asprintf(&st->park_path, PARK_DIR "/%s", name) < 0) {
+		st->park_path = NULL;
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	point = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (point < 0) {
+		r = error_set_errno(err, errno, "open %s", st->park_path);
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return r;
+	}
+	r = mount_move(tree->fd, point, err);
+	if (r == 0)
+		r = resolve_mount_of(tree->fd, &st->mnt_id, NULL, err);
+	if (r < 0) {
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return error_wrap(err, "park at %s", st->park_path);
+	}
+	park = reg_put(ctx, in->o[0], i, REG_PARK);
+	park->fd = fcntl(tree->fd, F_DUPFD_CLOEXEC, 3);
+	if (park->fd < 0)
+		return error_set_errno(err, errno, "dup");
+	return 0;
+}
+
+/* Unmount a parked tree and remove its directory, only when the unmount worked. */
+static int do_unpark(struct exec_ctx *ctx, struct exec_reg *park, const char *park_path, struct mp_error *err)
+{
+	const char *name = strrchr(park_path, '/') + 1;
+	_cleanup_close_ int point = -1;
+	bool is_root = true;
+	int r;
+
+	r = mount_detach_fd(park->fd, err);
+	if (r < 0)
+		return error_wrap(err, "unmount %s", park_path);
+	close(park->fd);
+	park->fd = -1;
+	point = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (point < 0)
+		return error_set_errno(err, errno, "open %s", park_path);
+	r = resolve_mount_of(point, NULL, &is_root, err);
+	if (r < 0)
+		return r;
+	if (is_root)
+		return error_set(err, EBUSY, "%s is still a mount point: not removed", park_path);
+	if (unlinkat(ctx->park_dir_fd, name, AT_REMOVEDIR) < 0)
+		return error_set_errno(err, errno, "rmdir %s", park_path);
+	return 0;
+}
+
+/*
+ * An overlay layer (lowerdir+).  Given as /proc/self/fd/N, one per
+ * fsconfig call, so no one-page or 256-byte limit applies.  A kernel
+ * before 6.8 does not know lowerdir+ (EINVAL, "Unknown parameter"): then
+ * the layers are collected and given as one lowerdir= at FSMOUNT.
+ */
+static int fs_add_layer(struct exec_ctx *ctx, struct exec_reg *fs, int layer_fd, struct mp_error *err)
+{
+	char proc[RESOLVE_PROC_FD_MAX];
+	int dup_fd, r;
+
+	if (!fs->lowerdir_fallback) {
+		if (ctx->no_lowerdir_plus && fs->n_held == 0 && fs->n_layers == 0)
+			fs->lowerdir_fallback = true;
+		else {
+			resolve_proc_fd(layer_fd, proc);
+			r = mount_fs_set(fs->fd, false, "lowerdir+", proc, err);
+			if (r == 0)
+				return fd_list_add(&fs->held, &fs->n_held, &fs->cap_held,
+						   fcntl(layer_fd, F_DUPFD_CLOEXEC, 3));
+			if (r != -EINVAL || fs->n_held > 0 || !strstr(err->msg, "Unknown parameter"))
+				return r;
+			fs->lowerdir_fallback = true;
+		}
+	}
+	dup_fd = fcntl(layer_fd, F_DUPFD_CLOEXEC, 3);
+	if (dup_fd < 0)
+		return error_set_errno(err, errno, "dup");
+	if (fd_list_add(&fs->layers, &fs->n_layers, &fs->cap_layers, dup_fd) < 0) {
+		close(dup_fd);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/*
+ * The lowerdir= fallback at FSMOUNT time: "/proc/self/fd/A:/proc/self/fd/B..."
+ * if it fits fsconfig's 256 bytes; otherwise compacted to names relative to
+ * their common parent, /proc/self/fd, with the cwd moved there until the
+ * superblock exists (the kernel resolves relative layers against the cwd).
+ */
+static int fs_set_lowerdir(struct exec_reg *fs, bool *ret_moved_cwd, struct mp_error *err)
+{
+	char(*names)[RESOLVE_PROC_FD_MAX] = calloc(fs->n_layers, sizeof(*names));
+	const char **ptrs = calloc(fs->n_layers, sizeof(*ptrs));
+	char value[FSCONFIG_VALUE_MAX];
+	int r;
+
+	*ret_moved_cwd = false;
+	if (!names || !ptrs) {
+		free(names);
+		free(ptrs);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	for (uint32_t k = 0; k < fs->n_layers; k++) {
+		resolve_proc_fd(fs->layers[k], names[k]);
+		ptrs[k] = names[k];
+	}
+	r = mount_join_layers(ptrs, fs->n_layers, value, sizeof(value));
+	if (r == -E2BIG) {
+		_cleanup_close_ int fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		for (uint32_t k = 0; k < fs->n_layers; k++)
+			snprintf(names[k], sizeof(names[k]), "%d", fs->layers[k]);
+		r = mount_join_layers(ptrs, fs->n_layers, value, sizeof(value));
+		if (r == 0) {
+			if (fddir < 0 || fchdir(fddir) < 0)
+				r = error_set_errno(err, errno, "chdir /proc/self/fd");
+			else
+				*ret_moved_cwd = true;
+		} else
+			r = error_set(err, E2BIG, "%" PRIu32 " overlay layers do not fit one lowerdir= on a kernel "
+					      "without lowerdir+", fs->n_layers);
+	} else if (r < 0)
+		r = error_set(err, -r, "lowerdir");
+	if (r == 0)
+		r = mount_fs_set(fs->fd, false, "lowerdir", value, err);
+	free(names);
+	free(ptrs);
+	return r;
+}
+
+static int do_fsmount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
+{
+	struct exec_reg *fs, *tree;
+	bool moved_cwd = false;
+	int r, tfd = -1;
+
+	r = reg_get(ctx, in->o[1], REG_FS, &fs, err);
+	if (r < 0)
+		return r;
+	if (fs->lowerdir_fallback && fs->n_layers > 0)
+		r = fs_set_lowerdir(fs, &moved_cwd, err);
+	if (r == 0)
+		r = mount_fs_create(fs->fd, in->o[2], &tfd, err);
+	if (moved_cwd && fchdir(ctx->root_fd) < 0 && r == 0)
+		r = error_set_errno(err, errno, "fchdir back to the root");
+	if (r < 0) {
+		if (tfd >= 0)
+			close(tfd);
+		return r;
+	}
+	/* the superblock holds its own references now */
+	for (uint32_t k = 0; k < fs->n_held; k++)
+		close(fs->held[k]);
+	fs->n_held = 0;
+	tree = reg_put(ctx, in->o[0], i, REG_TREE);
+	tree->fd = tfd;
+	return 0;
+}
+
+/* Is the directory at PATH empty?  A missing one counts as empty. */
+static int dir_is_empty(struct exec_ctx *ctx, const char *path, bool *ret, struct mp_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[4096];
+	long n;
+	int r;
+
+	r = resolve_in_root_flags(ctx->root_fd, path, O_RDONLY | O_DIRECTORY, &fd, err);
+	if (r == -ENOENT) {
+		*ret = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+
+			if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0) {
+				*ret = false;
+				return 0;
+			}
+			off += d->d_reclen;
+		}
+	}
+	if (n < 0)
+		return error_set_errno(err, errno, "read directory '%s'", path);
+	*ret = true;
+	return 0;
+}
+
+static int do_wait(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
+{
+#if EXEC_HAVE_WAIT
+	if (in->op == OP_WAIT_LINK)
+		return wait_link(S(ctx, in->o[0]), in->o[1], in->o[2], &ctx->steps[i].duration_ns, err);
+	return wait_device(S(ctx, in->o[0]), in->o[1], &ctx->steps[i].duration_ns, err);
+#else
+	(void)ctx;
+	(void)i;
+	return error_set(err, ENOSYS, "%s is not built into this mrun", op_name((enum op)in->op));
+#endif
+}
+
+/* Run instruction i; *next is where to go on (i + 1 unless it jumps); *skipped when it did nothing. */
+static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *skipped, struct mp_error *err)
+{
+	const struct mp_insn *in = &ctx->prog->insns[i];
+	struct step_state *st = &ctx->steps[i];
+	_cleanup_close_ int fd = -1, src = -1, tree = -1;
+	struct exec_reg *a, *b;
+	enum op op = (enum op)in->op;
+	bool rec = false;
+	int r = 0;
+
+	switch (op) {
+	case OP_END:
+		*next = ctx->prog->hdr.n_insns;
+		return 0;
+	case OP_MKDIR:
+	case OP_MKPOINT: {
+		const char *path = S(ctx, in->o[0]);
+		uint32_t mode = op == OP_MKDIR ? in->o[1] : in->o[2];
+		bool as_file = false;
+		struct stat sst;
+
+		if (op == OP_MKPOINT) {
+			r = open_src(ctx, in, in->o[1], &src, err);
+			if (r < 0)
+				return error_wrap(err, "source '%s'", S(ctx, in->o[1]));
+			if (fstat(src, &sst) < 0)
+				return error_set_errno(err, errno, "stat source '%s'", S(ctx, in->o[1]));
+			as_file = !S_ISDIR(sst.st_mode);
+		}
+		r = resolve_create_in_root(ctx->root_fd, path, as_file, mode & 07777, (mode & 0666) | 0600,
+					   &st->created_components, NULL, err);
+		st->existed_before = st->created_components == 0;
+		if (r < 0 && st->created_components > 0) {
+			/* take back what this failed step made; the error stays the step's */
+			struct mp_error e2;
+
+			resolve_remove_created(ctx->root_fd, path, st->created_components, NULL, &e2);
+			st->created_components = 0;
+		}
+		if (r < 0)
+			return error_wrap(err, "create '%s'", path);
+		return 0;
+	}
+	case OP_ROOT_BIND: {
+		bool is_root = false;
+
+		r = resolve_mount_of(ctx->root_fd, NULL, &is_root, err);
+		if (r < 0)
+			return error_wrap(err, "root");
+		if (is_root) {
+			st->made_mount = false;
+			return 0;
+		}
+		r = mount_clone(ctx->root_fd, true, &tree, err);
+		if (r == 0)
+			r = mount_move(tree, ctx->root_fd, err);
+		if (r < 0)
+			return error_wrap(err, "bind the root onto itself");
+		st->made_mount = true;
+		r = resolve_mount_of(tree, &st->mnt_id, NULL, err);
+		if (r < 0)
+			return r;
+		fd = openat(tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return error_set_errno(err, errno, "re-open the root");
+		r = exec_push_root(ctx, i, TAKE_FD(fd));
+		if (r < 0)
+			return error_set_errno(err, -r, "fchdir to the new root");
+		return 0;
+	}
+	case OP_LOOP_ATTACH: {
+		char tag[EXEC_LOOP_TAG_MAX] = "";
+
+		r = open_src(ctx, in, in->o[1], &src, err);
+		if (r < 0)
+			return error_wrap(err, "image");
+		if (ctx->hooks.loop_tag)
+			ctx->hooks.loop_tag(ctx->hooks.data, i, tag);
+		r = loop_attach(src, in->o[2], in->o[3] | (uint64_t)in->o[4] << 32, in->o[5] | (uint64_t)in->o[6] << 32,
+				tag, &st->loop_nr, &st->backing_dev, &st->backing_ino, err);
+		if (r < 0)
+			return error_wrap(err, "loop attach '%s'", S(ctx, in->o[1]));
+		a = reg_put(ctx, in->o[0], i, REG_LOOP);
+		a->loop_nr = st->loop_nr;
+		return 0;
+	}
+	case OP_USERNS:
+		r = userns_create(S(ctx, in->o[1]), S(ctx, in->o[2]), &fd, err);
+		if (r < 0)
+			return error_wrap(err, "user namespace");
+		a = reg_put(ctx, in->o[0], i, REG_USERNS);
+		a->fd = TAKE_FD(fd);
+		return 0;
+	case OP_OPEN_TREE:
+		r = open_src(ctx, in, in->o[1], &src, err);
+		if (r == 0)
+			r = mount_clone(src, in->o[2] & MP_TREE_RECURSIVE, &tree, err);
+		if (r < 0)
+			return error_wrap(err, "clone '%s'", S(ctx, in->o[1]));
+		a = reg_put(ctx, in->o[0], i, REG_TREE);
+		a->fd = TAKE_FD(tree);
+		a->recursive = in->o[2] & MP_TREE_RECURSIVE;
+		return 0;
+	case OP_IDMAP:
+		r = reg_get(ctx, in->o[0], REG_TREE, &a, err);
+		if (r == 0)
+			r = reg_get(ctx, in->o[1], REG_USERNS, &b, err);
+		if (r == 0)
+			r = mount_setattr_fd(a->fd, a->recursive, 0, 0, 0, b->fd, err);
+		return r < 0 ? error_wrap(err, "idmap") : 0;
+	case OP_SETATTR:
+		r = reg_get(ctx, in->o[0], REG_TREE, &a, err);
+		if (r == 0)
+			r = mount_setattr_fd(a->fd, a->recursive, in->o[1], in->o[2], in->o[3], -1, err);
+		return r;
+	case OP_FSOPEN:
+		r = mount_fs_open(S(ctx, in->o[1]), &fd, err);
+		if (r < 0)
+			return r;
+		a = reg_put(ctx, in->o[0], i, REG_FS);
+		a->fd = TAKE_FD(fd);
+		a->is_overlay = strcmp(S(ctx, in->o[1]), "overlay") == 0;
+		return 0;
+	case OP_FSCONFIG:
+		r = reg_get(ctx, in->o[0], REG_FS, &a, err);
+		if (r == 0)
+			r = mount_fs_set(a->fd, in->o[1] == MP_FSC_FLAG, S(ctx, in->o[2]), S(ctx, in->o[3]), err);
+		return r;
+	case OP_FSCONFIG_PATH:
+	case OP_FSCONFIG_PARK: {
+		const char *key = S(ctx, in->o[1]);
+		char proc[RESOLVE_PROC_FD_MAX];
+		int pfd;
+
+		r = reg_get(ctx, in->o[0], REG_FS, &a, err);
+		if (r < 0)
+			return r;
+		if (op == OP_FSCONFIG_PATH) {
+			r = open_src(ctx, in, in->o[2], &src, err);
+			if (r < 0)
+				return error_wrap(err, "%s", key);
+			pfd = src;
+		} else {
+			r = reg_get(ctx, in->o[2], REG_PARK, &b, err);
+			if (r < 0)
+				return r;
+			pfd = b->fd;
+		}
+		if (a->is_overlay && strcmp(key, "lowerdir+") == 0)
+			return fs_add_layer(ctx, a, pfd, err);
+		resolve_proc_fd(pfd, proc);
+		r = mount_fs_set(a->fd, false, key, proc, err);
+		if (r < 0)
+			return r;
+		if (op == OP_FSCONFIG_PATH) /* looked up again at FSCONFIG_CMD_CREATE by most filesystems */
+			return fd_list_add(&a->held, &a->n_held, &a->cap_held, TAKE_FD(src)) < 0
+				       ? error_set(err, ENOMEM, "out of memory") : 0;
+		return 0;
+	}
+	case OP_FSCONFIG_LOOP: {
+		char dev[32];
+
+		r = reg_get(ctx, in->o[0], REG_FS, &a, err);
+		if (r == 0)
+			r = reg_get(ctx, in->o[2], REG_LOOP, &b, err);
+		if (r < 0)
+			return r;
+		loop_dev_path(b->loop_nr, dev, sizeof(dev));
+		return mount_fs_set(a->fd, false, S(ctx, in->o[1]), dev, err);
+	}
+	case OP_FSMOUNT:
+		return do_fsmount(ctx, i, in, err);
+	case OP_MOVE:
+		r = reg_get(ctx, in->o[0], REG_TREE, &a, err);
+		if (r == 0)
+			r = resolve_in_root(ctx->root_fd, S(ctx, in->o[1]), &fd, err);
+		if (r == 0)
+			r = attach_tree(ctx, i, a->fd, fd, err);
+		return r < 0 ? error_wrap(err, "attach at '%s'", S(ctx, in->o[1])) : 0;
+	case OP_PARK:
+		return do_park(ctx, i, in, err);
+	case OP_UMOUNT: {
+		const char *path = NULL;
+
+		r = reg_get(ctx, in->o[0], REG_PARK, &a, err);
+		if (r < 0)
+			return r;
+		path = ctx->steps[a->writer].park_path;
+		r = do_unpark(ctx, a, path ? path : "?", err);
+		if (r == 0)
+			exec_reg_release(a);
+		return r;
+	}
+	case OP_BIND: {
+		const char *path = S(ctx, in->o[1]);
+
+		rec = in->o[2] & MP_TREE_RECURSIVE;
+		r = open_src(ctx, in, in->o[0], &src, err);
+		if (r < 0)
+			return error_wrap(err, "bind source");
+		r = mount_clone(src, rec, &tree, err);
+		if (r == 0)
+			r = mount_setattr_fd(tree, rec, in->o[3], in->o[4], 0, -1, err);
+		if (r == 0)
+			r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		if (r == 0)
+			r = attach_tree(ctx, i, tree, fd, err);
+		return r < 0 ? error_wrap(err, "bind '%s' at '%s'", S(ctx, in->o[0]), path) : 0;
+	}
+	case OP_MOUNT:
+	case OP_MOUNT_HELPER: {
+		const char *type = S(ctx, in->o[0]), *path = S(ctx, in->o[2]);
+		char srcbuf[RESOLVE_PROC_FD_MAX];
+		const char *source = S(ctx, in->o[1]);
+		bool onto_root;
+
+		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		if (r < 0)
+			return error_wrap(err, "target");
+		onto_root = is_root_dir(ctx, fd);
+		if (op == OP_MOUNT) {
+			if (in->flags & MP_IF_SRC_IN_ROOT) {
+				r = resolve_in_root(ctx->root_fd, source, &src, err);
+				if (r < 0)
+					return error_wrap(err, "source");
+				resolve_proc_fd(src, srcbuf);
+				source = srcbuf;
+			}
+			r = mount_classic(type, *source ? source : NULL, fd, in->o[3], S(ctx, in->o[4]), err);
+		} else
+			r = mount_helper(type, source, fd, S(ctx, in->o[3]), err);
+		if (r == 0)
+			r = record_new_mount(ctx, i, path, onto_root, err);
+		return r < 0 ? error_wrap(err, "%s '%s' at '%s'", type, source, path) : 0;
+	}
+	case OP_REMOUNT:
+	case OP_PROPAGATE: {
+		const char *path = S(ctx, in->o[0]);
+
+		rec = (op == OP_REMOUNT ? in->o[3] : in->o[2]) & MP_TREE_RECURSIVE;
+		r = resolve_mount_root(ctx, path, &fd, err);
+		if (r == 0 && op == OP_REMOUNT)
+			r = mount_attr_of(fd, &st->prior_attr, err);
+		if (r == 0 && op == OP_PROPAGATE)
+			r = mount_propagation_of(fd, &st->prior_propagation, err);
+		if (r == 0 && op == OP_REMOUNT)
+			r = mount_setattr_fd(fd, rec, in->o[1], in->o[2], 0, -1, err);
+		if (r == 0 && op == OP_PROPAGATE)
+			r = mount_setattr_fd(fd, rec, 0, 0, in->o[1], -1, err);
+		return r < 0 ? error_wrap(err, "'%s'", path) : 0;
+	}
+	case OP_MASK: {
+		const char *path = S(ctx, in->o[0]);
+
+		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		if (r == -ENOENT) { /* nothing there to hide */
+			*skipped = true;
+			return 0;
+		}
+		if (r == 0)
+			r = mount_mask(fd, &tree, err);
+		if (r == 0)
+			r = attach_tree(ctx, i, tree, fd, err);
+		return r < 0 ? error_wrap(err, "mask '%s'", path) : 0;
+	}
+	case OP_WAIT_LINK:
+	case OP_WAIT_DEVICE:
+		return do_wait(ctx, i, in, err);
+	case OP_SKIP_UNLESS_EMPTY: {
+		bool empty = true;
+
+		r = dir_is_empty(ctx, S(ctx, in->o[0]), &empty, err);
+		if (r < 0)
+			return r;
+		if (!empty)
+			*next = in->o[1];
+		return 0;
+	}
+	case OP_CLOSE:
+		if (in->o[0] < ctx->prog->hdr.n_regs)
+			exec_reg_release(&ctx->regs[in->o[0]]);
+		return 0;
+	case OP__COUNT:
+		break;
+	}
+	return error_set(err, EINVAL, "unknown opcode %u", in->op);
+}
+
+/* The instructions [start, end) of the optional plan entry around i. */
+static void optional_group(const struct exec_ctx *ctx, uint32_t i, uint32_t *start, uint32_t *end)
+{
+	const struct mp_debug *d = ctx->prog->debug;
+	uint32_t n = ctx->prog->hdr.n_insns, e = d[i].entry, s = i, t = i + 1;
+
+	/* top-level keys share one entry number: there each instruction is its own group */
+	if (e != MP_ENTRY_PLAN) {
+		while (s > 0 && d[s - 1].entry == e && (ctx->prog->insns[s - 1].flags & MP_IF_OPTIONAL))
+			s--;
+		while (t < n && d[t].entry == e && ctx->prog->insns[t].op != OP_END)
+			t++;
+	}
+	*start = s;
+	*end = t;
+}
+
+static void step_fail(struct step_state *st, int r, const struct mp_error *e)
+{
+	st->status = STEP_FAILED;
+	st->err = -r;
+	free(st->error);
+	st->error = strdup(e->msg);
+}
+
+int exec_run(struct exec_ctx *ctx, struct mp_error *err)
+{
+	const struct program *p = ctx->prog;
+	uint32_t n = p->hdr.n_insns;
+	char where[300];
+
+	if (fchdir(ctx->root_fd) < 0)
+		return error_set_errno(err, errno, "fchdir to the root");
+	for (uint32_t i = 0; i < n;) {
+		const struct mp_insn *in = &p->insns[i];
+		struct step_state *st = &ctx->steps[i];
+		uint32_t next = i + 1;
+		bool skipped = false;
+		struct mp_error serr;
+		uint64_t t0 = now_ns();
+		int r;
+
+		error_clear(&serr);
+		r = exec_step(ctx, i, &next, &skipped, &serr);
+		if (in->op != OP_WAIT_LINK && in->op != OP_WAIT_DEVICE)
+			st->duration_ns = now_ns() - t0;
+		exec_where(ctx, i, where, sizeof(where));
+		if (r == 0) {
+			st->status = skipped ? STEP_SKIPPED : STEP_DONE;
+			if (ctx->verbose && ctx->log)
+				fprintf(ctx->log, "mrun: step %" PRIu32 " %s (%s) %s in %.1f us\n", i,
+					op_name((enum op)in->op), where, skipped ? "skipped" : "done",
+					st->duration_ns / 1000.0);
+			for (uint32_t k = i + 1; k < next && k < n; k++)
+				ctx->steps[k].status = STEP_SKIPPED; /* jumped over */
+		} else if (in->flags & MP_IF_OPTIONAL) {
+			uint32_t gs, ge, failed;
+
+			step_fail(st, r, &serr);
+			optional_group(ctx, i, &gs, &ge);
+			failed = undo_range(ctx, gs, i);
+			if (ctx->log)
+				fprintf(ctx->log,
+					"mrun: optional step %" PRIu32 " %s (%s) failed: %s; its entry's done steps "
+					"undone%s, going on at step %" PRIu32 "\n",
+					i, op_name((enum op)in->op), where, serr.msg,
+					failed ? " (some undo FAILED)" : "", ge);
+			for (uint32_t k = i + 1; k < ge; k++)
+				ctx->steps[k].status = STEP_SKIPPED;
+			next = ge;
+		} else {
+			step_fail(st, r, &serr);
+			ctx->failed_step = i;
+			*err = serr;
+			return error_wrap(err, "step %" PRIu32 " (%s) at %s", i, op_name((enum op)in->op), where);
+		}
+		if (ctx->hooks.after_step) {
+			r = ctx->hooks.after_step(ctx->hooks.data, i, st);
+			if (r < 0) {
+				ctx->failed_step = i + 1 < n ? i + 1 : i;
+				return error_set(err, -r, "after step %" PRIu32 ": hook failed", i);
+			}
+		}
+		if (in->op == OP_END)
+			break;
+		i = next;
+	}
+	/* END: registers still open are closed (the mounts they led to stay) */
+	for (uint32_t k = 0; k < p->hdr.n_regs; k++)
+		exec_reg_release(&ctx->regs[k]);
+	return 0;
+}
+
+/* The PATH operand of an instruction, or NULL. */
+static const char *insn_path(const struct exec_ctx *ctx, const struct mp_insn *in)
+{
+	for (int k = 0; k < MP_NOPERANDS; k++)
+		if (op_operand_kind((enum op)in->op, k) == K_PATH)
+			return S(ctx, in->o[k]);
+	return NULL;
+}
+
+int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
+{
+	const struct program *p = ctx->prog;
+
+	(void)err;
+	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+		const struct mp_insn *in = &p->insns[i];
+		struct step_state *st = &ctx->steps[i];
+		const char *path = insn_path(ctx, in);
+		struct mp_error e;
+		int fd = -1;
+
+		if (!path)
+			continue;
+		switch ((enum op)in->op) {
+		case OP_MKDIR:
+		case OP_MKPOINT: {
+			uint32_t k = path_components(path);
+
+			st->existed_before = resolve_in_root(ctx->root_fd, path, &fd, &e) == 0;
+			st->created_components = 0;
+			/* how many trailing components are missing now */
+			while (!st->existed_before && k > 0) {
+				char prefix[4096];
+				int pfd = -1;
+
+				if (path_prefix(path, k, prefix, sizeof(prefix)) < 0 ||
+				    resolve_in_root(ctx->root_fd, prefix, &pfd, &e) == 0) {
+					if (pfd >= 0)
+						close(pfd);
+					break;
+				}
+				st->created_components++;
+				k--;
+			}
+			break;
+		}
+		case OP_REMOUNT:
+		case OP_PROPAGATE:
+			if (resolve_mount_root(ctx, path, &fd, &e) == 0) {
+				if (in->op == OP_REMOUNT)
+					mount_attr_of(fd, &st->prior_attr, &e);
+				else
+					mount_propagation_of(fd, &st->prior_propagation, &e);
+			}
+			break;
+		case OP_END: case OP_ROOT_BIND: case OP_LOOP_ATTACH: case OP_USERNS: case OP_OPEN_TREE:
+		case OP_IDMAP: case OP_SETATTR: case OP_FSOPEN: case OP_FSCONFIG: case OP_FSCONFIG_PATH:
+		case OP_FSCONFIG_LOOP: case OP_FSCONFIG_PARK: case OP_FSMOUNT: case OP_MOVE: case OP_PARK:
+		case OP_UMOUNT: case OP_BIND: case OP_MOUNT: case OP_MOUNT_HELPER: case OP_MASK:
+		case OP_WAIT_LINK: case OP_WAIT_DEVICE: case OP_SKIP_UNLESS_EMPTY: case OP_CLOSE: case OP__COUNT:
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return 0;
+}
+
+int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
+{
+	const struct program *p = ctx->prog;
+	int r = exec_prepare(ctx, err);
+
+	if (r < 0)
+		return r;
+	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+		const struct mp_insn *in = &p->insns[i];
+		const struct step_state *st = &ctx->steps[i];
+		const char *path = insn_path(ctx, in);
+		struct mp_error e;
+		int fd = -1;
+
+		fprintf(out, "%5" PRIu32 "  ", i);
+		disasm_print_insn(out, p, i);
+		if (path) {
+			r = resolve_in_root(ctx->root_fd, path, &fd, &e);
+			if (r == 0) {
+				bool is_root = false;
+
+				resolve_mount_of(fd, NULL, &is_root, &e);
+				fprintf(out, "\n       -> %s%s: exists%s", ctx->root_path, strcmp(path, "/") ? path : "",
+					is_root ? ", a mount point" : "");
+				close(fd);
+			} else
+				fprintf(out, "\n       -> %s%s: %s", ctx->root_path, path, e.msg);
+			if ((in->op == OP_MKDIR || in->op == OP_MKPOINT) && !st->existed_before)
+				fprintf(out, " (would create %" PRIu32 " component%s)", st->created_components,
+					st->created_components == 1 ? "" : "s");
+			if (in->op == OP_SKIP_UNLESS_EMPTY) {
+				bool empty = true;
+
+				if (dir_is_empty(ctx, path, &empty, &e) == 0)
+					fprintf(out, " (%s)", empty ? "empty: would go on"
+								     : "not empty: would skip the entry");
+			}
+			if (in->op == OP_MASK && r == -ENOENT)
+				fprintf(out, " (absent: would do nothing)");
+		}
+		fputc('\n', out);
+	}
+	return 0;
+}

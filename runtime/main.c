@@ -1,7 +1,187 @@
-/* runtime/main.c — placeholder until the executor lands. */
+/*
+ * main.c — the `mrun` command line.  The only file of the executor that
+ * prints or exits; everything below returns errors (runtime/error.h).
+ *
+ *   mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v]
+ *
+ * Order at start, each for a reason:
+ *   1. every inherited fd >= 3 becomes close-on-exec, so no helper we run
+ *      (mount.fuse, mount.nfs) inherits a descriptor it was not meant to;
+ *   2. the whole program is loaded and verified before any syscall that
+ *      changes state: a bad file is refused as a whole;
+ *   3. the root is opened once (O_PATH|O_DIRECTORY) and made the cwd; every
+ *      later path is resolved relative to that fd.
+ * Exit status: 0 applied (or dry run done), 1 refused or failed (and rolled
+ * back), 2 usage.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "error.h"
+#include "exec.h"
+#include "program.h"
+#include "undo.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+static void usage(FILE *out)
 {
-	fputs("mrun: not built yet\n", stderr);
+	fputs("usage: mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v]\n"
+	      "\n"
+	      "  apply      verify the bytecode PLAN.mpb (from `mplan compile`) and run it as one\n"
+	      "             transaction inside the root: on failure every completed step is undone\n"
+	      "  --root DIR the root the plan's targets are in (default: the plan's `root:`)\n"
+	      "  --dry-run  resolve and print what each step would do; change nothing\n"
+	      "  -v         log every step with its duration\n",
+	      out);
+}
+
+/* Step lines of a rollback, newest first, as undo left them in the steps. */
+static void report_undo(const struct exec_ctx *ctx, uint32_t upto)
+{
+	uint32_t undone = 0, failed = 0;
+	char where[300];
+
+	for (uint32_t i = upto; i-- > 0;) {
+		const struct step_state *st = &ctx->steps[i];
+		enum op op = (enum op)ctx->prog->insns[i].op;
+
+		if (st->status != STEP_UNDONE && st->status != STEP_UNDO_FAILED)
+			continue;
+		exec_where(ctx, i, where, sizeof(where));
+		if (st->status == STEP_UNDONE) {
+			undone++;
+			if (op_undo(op) != UNDO_NONE)
+				fprintf(stderr, "mrun: undo step %" PRIu32 " %s (%s): undone\n", i, op_name(op), where);
+		} else {
+			failed++;
+			fprintf(stderr, "mrun: undo step %" PRIu32 " %s (%s): FAILED: %s\n", i, op_name(op), where,
+				st->error ? st->error : "?");
+		}
+	}
+	fprintf(stderr, "mrun: rolled back: %" PRIu32 " step%s undone, %" PRIu32 " undo failure%s\n", undone,
+		undone == 1 ? "" : "s", failed, failed == 1 ? "" : "s");
+}
+
+static int cmd_apply(int argc, char **argv)
+{
+	const char *plan = NULL, *root = NULL;
+	bool dry_run = false, verbose = false;
+	struct program prog = { 0 };
+	struct exec_ctx ctx = { 0 };
+	struct mp_error err = { 0 };
+	int root_fd, r, status = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+			root = argv[++i];
+		else if (strncmp(argv[i], "--root=", 7) == 0)
+			root = argv[i] + 7;
+		else if (strcmp(argv[i], "--dry-run") == 0)
+			dry_run = true;
+		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
+			verbose = true;
+		else if (argv[i][0] == '-' || plan) {
+			fprintf(stderr, "mrun apply: unexpected argument '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		} else
+			plan = argv[i];
+	}
+	if (!plan) {
+		fputs("mrun apply: which plan? (a .mpb file from `mplan compile`)\n", stderr);
+		usage(stderr);
+		return 2;
+	}
+
+	r = program_load_file(plan, &prog, &err);
+	if (r == 0)
+		r = verify_program(&prog, &err);
+	if (r < 0) {
+		fprintf(stderr, "mrun: %s: refused: %s\n", plan, err.msg);
+		program_free(&prog);
+		return 1;
+	}
+	if (!root || !*root)
+		root = program_str(&prog, prog.hdr.plan_root);
+	if (!*root) {
+		fprintf(stderr, "mrun: %s: the plan has no root: and no --root was given\n", plan);
+		program_free(&prog);
+		return 2;
+	}
+	root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0 || fchdir(root_fd) < 0) {
+		fprintf(stderr, "mrun: root '%s': %s\n", root, strerror(errno));
+		if (root_fd >= 0)
+			close(root_fd);
+		program_free(&prog);
+		return 1;
+	}
+	r = exec_init(&ctx, &prog, root_fd, root, &err);
+	if (r < 0) {
+		fprintf(stderr, "mrun: %s\n", err.msg);
+		program_free(&prog);
+		return 1;
+	}
+	ctx.verbose = verbose;
+	ctx.log = stderr;
+	ctx.no_lowerdir_plus = getenv("MOUNTPLAN_TEST_NO_LOWERDIR_PLUS") != NULL;
+
+	if (dry_run) {
+		r = exec_dry_run(&ctx, stdout, &err);
+		if (r < 0)
+			fprintf(stderr, "mrun: dry run: %s\n", err.msg);
+		status = r < 0;
+		goto out;
+	}
+	r = exec_prepare(&ctx, &err);
+	if (r == 0)
+		r = exec_run(&ctx, &err);
+	if (r < 0) {
+		uint32_t failed_step = ctx.failed_step;
+
+		fprintf(stderr, "mrun: apply failed: %s\n", err.msg);
+		undo_run(&ctx);
+		report_undo(&ctx, failed_step == EXEC_NO_STEP ? prog.hdr.n_insns : failed_step);
+		goto out;
+	}
+	if (verbose)
+		fprintf(stderr, "mrun: applied %" PRIu32 " steps on %s\n", prog.hdr.n_insns, root);
+	status = 0;
+out:
+	exec_fini(&ctx);
+	program_free(&prog);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	/* nothing we were given may leak into a mount helper */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+	/* modes in the plan are exact: no umask between the plan and the kernel */
+	umask(0);
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "apply") == 0)
+		return cmd_apply(argc - 1, argv + 1);
+	fprintf(stderr, "mrun: unknown command '%s'\n", argv[1]);
+	usage(stderr);
 	return 2;
 }

@@ -1,2 +1,301 @@
-/* runtime/resolve.c — placeholder until its issue lands. */
-typedef int mp_placeholder_resolve;
+/*
+ * resolve.c — plan paths to O_PATH fds, always inside the root (see
+ * resolve.h for the contract).
+ *
+ * Why openat2 and not realpath + open: RESOLVE_IN_ROOT makes the kernel
+ * treat the root fd as "/" for the whole walk, including symlink targets
+ * and "..", atomically; RESOLVE_NO_MAGICLINKS refuses /proc/<pid>/root
+ * style links that would jump out of it.  Any string-based check would be
+ * racy against a process rewriting the rootfs while we run.
+ */
+#include "resolve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define RESOLVE_SCOPE (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
+
+static int sys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = flags, .mode = 0, .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+}
+
+/* "/a/b" -> "a/b"; "/" -> "." (openat2 refuses an empty path). */
+static const char *relative_of(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *ret_fd, struct mp_error *err)
+{
+	int fd;
+
+	do
+		fd = sys_openat2(root_fd, relative_of(path), oflags | O_CLOEXEC, RESOLVE_SCOPE);
+	while (fd < 0 && errno == EAGAIN); /* the kernel asks for a retry when a rename raced the walk */
+	if (fd < 0)
+		return error_set_errno(err, errno, "openat2 '%s' in root", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error *err)
+{
+	return resolve_in_root_flags(root_fd, path, O_PATH, ret_fd, err);
+}
+
+int resolve_host(const char *path, int *ret_fd, struct mp_error *err)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return error_set_errno(err, errno, "open '%s'", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+void resolve_proc_fd(int fd, char buf[RESOLVE_PROC_FD_MAX])
+{
+	snprintf(buf, RESOLVE_PROC_FD_MAX, "/proc/self/fd/%d", fd);
+}
+
+uint32_t path_components(const char *path)
+{
+	uint32_t n = 0;
+
+	for (const char *p = path; *p; p++)
+		if (*p != '/' && (p == path || p[-1] == '/'))
+			n++;
+	return n;
+}
+
+int path_prefix(const char *path, uint32_t k, char *buf, size_t n)
+{
+	const char *p = path;
+	uint32_t seen = 0;
+	size_t len;
+
+	if (k == 0) {
+		if (n < 2)
+			return -ENAMETOOLONG;
+		strcpy(buf, "/");
+		return 0;
+	}
+	for (; *p; p++) {
+		if (*p != '/' && (p == path || p[-1] == '/'))
+			seen++;
+		if (seen == k) {
+			while (p[1] && p[1] != '/')
+				p++;
+			p++;
+			break;
+		}
+	}
+	if (seen < k)
+		return -EINVAL;
+	len = (size_t)(p - path);
+	if (len + 1 > n)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+/* The last component of a normalized path (no trailing slash). */
+static const char *path_last(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int create_component(int parent_fd, const char *name, bool as_file, uint32_t dir_mode,
+			    uint32_t file_mode, bool *ret_made, struct mp_error *err)
+{
+	*ret_made = false;
+	if (as_file) {
+		/* O_EXCL|O_NOFOLLOW: we create a new inode in this parent or fail, never open through a link */
+		int fd = openat(parent_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				(mode_t)file_mode);
+
+		if (fd < 0 && errno != EEXIST)
+			return error_set_errno(err, errno, "create file '%s'", name);
+		if (fd >= 0) {
+			close(fd);
+			*ret_made = true;
+		}
+		return 0;
+	}
+	if (mkdirat(parent_fd, name, (mode_t)dir_mode) < 0) {
+		if (errno != EEXIST)
+			return error_set_errno(err, errno, "mkdir '%s'", name);
+		return 0;
+	}
+	*ret_made = true;
+	return 0;
+}
+
+int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t dir_mode,
+			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct mp_error *err)
+{
+	uint32_t n = path_components(path), created = 0;
+	_cleanup_close_ int parent = -1;
+	char prefix[4096];
+	int r;
+
+	r = resolve_in_root(root_fd, "/", &parent, err);
+	if (r < 0)
+		return r;
+	for (uint32_t k = 1; k <= n; k++) {
+		bool last = k == n, made = false;
+		int fd = -1;
+
+		r = path_prefix(path, k, prefix, sizeof(prefix));
+		if (r < 0)
+			return error_set(err, -r, "path '%s' too long", path);
+		r = resolve_in_root(root_fd, prefix, &fd, err);
+		if (r == -ENOENT) {
+			/* Missing: make it in the parent we hold, then look it up again from the root. */
+			r = create_component(parent, path_last(prefix), last && as_file, dir_mode, file_mode,
+					     &made, err);
+			if (r < 0)
+				return error_wrap(err, "create '%s'", prefix);
+			if (made)
+				created++;
+			else if (created > 0) {
+				/* someone else made a deeper component: created ones would not be trailing */
+				*ret_created = created;
+				return error_set(err, EEXIST, "'%s' appeared while it was being created", prefix);
+			}
+			r = resolve_in_root(root_fd, prefix, &fd, err);
+			if (r == -ENOENT && !made)
+				/* EEXIST but not resolvable: a dangling symlink sits there */
+				return error_set(err, EEXIST, "'%s' is a dangling symlink", prefix);
+		}
+		if (r < 0) {
+			*ret_created = created;
+			return r;
+		}
+		if (!last) {
+			struct stat st;
+
+			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				close(fd);
+				*ret_created = created;
+				return error_set(err, ENOTDIR, "'%s' is not a directory", prefix);
+			}
+		}
+		close(parent);
+		parent = fd;
+	}
+	*ret_created = created;
+	if (ret_fd)
+		*ret_fd = TAKE_FD(parent);
+	return 0;
+}
+
+int resolve_mount_of(int fd, uint64_t *ret_mnt_id, bool *ret_is_root, struct mp_error *err)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, &stx) < 0)
+		return error_set_errno(err, errno, "statx");
+	if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return error_set(err, ENOSYS, "statx: the kernel gives no unique mount id (Linux >= 6.8 needed)");
+	if (ret_mnt_id)
+		*ret_mnt_id = stx.stx_mnt_id;
+	if (ret_is_root)
+		*ret_is_root = (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+			       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+	return 0;
+}
+
+int resolve_mountinfo_id(int fd, uint64_t *ret_id, struct mp_error *err)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0)
+		return error_set_errno(err, errno, "statx");
+	*ret_id = stx.stx_mnt_id;
+	return 0;
+}
+
+int resolve_remove_created(int root_fd, const char *path, uint32_t n, uint32_t *ret_removed,
+			   struct mp_error *err)
+{
+	uint32_t total = path_components(path), removed = 0;
+	char prefix[4096];
+	int r = 0;
+
+	for (uint32_t i = 0; i < n && i < total; i++) {
+		_cleanup_close_ int fd = -1, parent = -1;
+		char parent_path[4096];
+		const char *name;
+		bool is_root = false;
+		struct stat st;
+
+		r = path_prefix(path, total - i, prefix, sizeof(prefix));
+		if (r == 0)
+			r = path_prefix(path, total - i - 1, parent_path, sizeof(parent_path));
+		if (r < 0) {
+			r = error_set(err, -r, "path '%s' too long", path);
+			break;
+		}
+		name = path_last(prefix);
+		r = resolve_in_root(root_fd, parent_path, &parent, err);
+		if (r < 0)
+			break;
+		/* Open the entry itself, not what a symlink put there meanwhile points to. */
+		fd = openat(parent, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT) { /* already gone: nothing of ours to remove */
+				removed++;
+				continue;
+			}
+			r = error_set_errno(err, errno, "open '%s'", prefix);
+			break;
+		}
+		r = resolve_mount_of(fd, NULL, &is_root, err);
+		if (r < 0)
+			break;
+		if (is_root) {
+			r = error_set(err, EBUSY, "'%s' is still a mount point: not removed", prefix);
+			break;
+		}
+		if (fstat(fd, &st) < 0) {
+			r = error_set_errno(err, errno, "stat '%s'", prefix);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			/* rmdir only: a directory that holds anything (data, a mount) stays */
+			if (unlinkat(parent, name, AT_REMOVEDIR) < 0) {
+				r = error_set_errno(err, errno, "rmdir '%s'", prefix);
+				break;
+			}
+		} else if (S_ISREG(st.st_mode) && st.st_size == 0 && i == 0) {
+			if (unlinkat(parent, name, 0) < 0) {
+				r = error_set_errno(err, errno, "unlink '%s'", prefix);
+				break;
+			}
+		} else {
+			r = error_set(err, EEXIST, "'%s' is no longer what was created: not removed", prefix);
+			break;
+		}
+		removed++;
+	}
+	if (ret_removed)
+		*ret_removed = removed;
+	return r < 0 ? r : 0;
+}

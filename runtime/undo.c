@@ -1,2 +1,239 @@
-/* runtime/undo.c — placeholder until its issue lands. */
-typedef int mp_placeholder_undo;
+/*
+ * undo.c — rolling back completed steps (see undo.h).
+ *
+ * Every undo first re-reads the kernel and acts only if the object is
+ * still the one the step made: a mount is unmounted only when the mount at
+ * the target has the unique mount id (STATX_MNT_ID_UNIQUE, never reused)
+ * recorded when it was made; a loop device is detached only when it is
+ * still backed by the recorded inode; a created path is removed with rmdir
+ * (never recursively), only when it is not a mount point.  Anything else
+ * is reported as an undo failure and left alone: a failed rollback must
+ * never destroy data that is not ours.
+ *
+ * Unmounting goes through /proc/self/fd/N of the target resolved inside
+ * the root, and so uses MNT_DETACH: the fd itself is a user of the mount,
+ * a plain umount would always see it busy.  The id check comes first, so
+ * only the mount this run made is detached.
+ */
+#include "undo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "op-loop.h"
+#include "op-mount.h"
+#include "resolve.h"
+
+/* The PATH operand of the mount-making ops, or NULL. */
+static const char *target_of(const struct exec_ctx *ctx, const struct mp_insn *in)
+{
+	for (int k = 0; k < MP_NOPERANDS; k++)
+		if (op_operand_kind((enum op)in->op, k) == K_PATH)
+			return program_str(ctx->prog, in->o[k]);
+	return NULL;
+}
+
+/* Unmount the mount on top of fd's location if it is the one with id; fd must be that mount's root. */
+static int umount_if_ours(int fd, uint64_t id, const char *what, struct mp_error *err)
+{
+	bool is_root = false;
+	uint64_t now = 0;
+	int r;
+
+	r = resolve_mount_of(fd, &now, &is_root, err);
+	if (r < 0)
+		return error_wrap(err, "%s", what);
+	if (!is_root || now != id)
+		return error_set(err, ESTALE,
+				 "%s: the mount there (id %" PRIu64 ") is not the one this run made (id %" PRIu64
+				 "): left alone",
+				 what, now, id);
+	r = mount_detach_fd(fd, err);
+	return r < 0 ? error_wrap(err, "%s", what) : 0;
+}
+
+static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
+{
+	struct step_state *st = &ctx->steps[i];
+	_cleanup_close_ int fd = -1;
+	const char *path;
+	int r;
+
+	if (in->op == OP_ROOT_BIND && !st->made_mount)
+		return 0;
+	if (in->op == OP_PARK) {
+		const char *name;
+
+		if (!st->park_path || ctx->park_dir_fd < 0)
+			return 0;
+		name = strrchr(st->park_path, '/') + 1;
+		fd = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : error_set_errno(err, errno, "open %s", st->park_path);
+		r = resolve_mount_of(fd, NULL, NULL, err);
+		if (r < 0)
+			return r;
+		{
+			bool is_root = false;
+			uint64_t now = 0;
+
+			resolve_mount_of(fd, &now, &is_root, err);
+			if (is_root) {
+				r = umount_if_ours(fd, st->mnt_id, st->park_path, err);
+				if (r < 0)
+					return r;
+			}
+		}
+		/* the register (if still open) pins the park: release it before rmdir */
+		for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
+			if (ctx->regs[k].kind == REG_PARK && ctx->regs[k].writer == i)
+				exec_reg_release(&ctx->regs[k]);
+		close(fd);
+		fd = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			bool is_root = true;
+
+			r = resolve_mount_of(fd, NULL, &is_root, err);
+			if (r == 0 && is_root)
+				return error_set(err, EBUSY, "%s is still a mount point: not removed", st->park_path);
+			if (unlinkat(ctx->park_dir_fd, name, AT_REMOVEDIR) < 0)
+				return error_set_errno(err, errno, "rmdir %s", st->park_path);
+		}
+		return 0;
+	}
+	if (in->op == OP_ROOT_BIND || ctx->root_pushed[i]) {
+		/* a mount on "/": the current root fd is on it */
+		r = umount_if_ours(ctx->root_fd, st->mnt_id, in->op == OP_ROOT_BIND ? "root bind" : "mount on '/'",
+				   err);
+		if (r == 0)
+			exec_pop_root(ctx, i);
+		return r;
+	}
+	if (in->op == OP_MASK && st->mnt_id == 0)
+		return 0;
+	path = target_of(ctx, in);
+	if (!path)
+		return error_set(err, EINVAL, "no target to unmount");
+	r = resolve_in_root(ctx->root_fd, path, &fd, err);
+	if (r < 0)
+		return error_wrap(err, "find '%s'", path);
+	return umount_if_ours(fd, st->mnt_id, path, err);
+}
+
+static int undo_attr(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
+{
+	const struct step_state *st = &ctx->steps[i];
+	const char *path = program_str(ctx->prog, in->o[0]);
+	_cleanup_close_ int fd = -1;
+	bool is_root = false;
+	int r;
+
+	r = resolve_in_root(ctx->root_fd, path, &fd, err);
+	if (r == 0)
+		r = resolve_mount_of(fd, NULL, &is_root, err);
+	if (r < 0)
+		return error_wrap(err, "find '%s'", path);
+	if (!is_root)
+		return error_set(err, ESTALE, "'%s' is no longer a mount point", path);
+	if (in->op == OP_REMOUNT) {
+		uint32_t changed = (in->o[1] | in->o[2]) & MOUNT_ATTRS_RESTORABLE;
+		uint32_t set = st->prior_attr & changed, clr = changed & ~st->prior_attr;
+
+		if (changed & MOUNT_ATTR__ATIME) { /* the atime field goes back as a whole */
+			set = (set & ~MOUNT_ATTR__ATIME) | (st->prior_attr & MOUNT_ATTR__ATIME);
+			clr |= MOUNT_ATTR__ATIME;
+		}
+		r = mount_setattr_fd(fd, in->o[3] & MP_TREE_RECURSIVE, set, clr, 0, -1, err);
+	} else
+		r = mount_setattr_fd(fd, in->o[2] & MP_TREE_RECURSIVE, 0, 0,
+				     st->prior_propagation ? st->prior_propagation : MS_PRIVATE, -1, err);
+	return r < 0 ? error_wrap(err, "restore '%s'", path) : 0;
+}
+
+int undo_step(struct exec_ctx *ctx, uint32_t i, struct mp_error *err)
+{
+	const struct mp_insn *in = &ctx->prog->insns[i];
+	struct step_state *st = &ctx->steps[i];
+	enum op op = (enum op)in->op;
+	int r = 0;
+
+	error_clear(err);
+	switch (op_undo(op)) {
+	case UNDO_NONE:
+		break;
+	case UNDO_REMOVE_CREATED:
+		if (st->created_components > 0) {
+			uint32_t removed = 0;
+			const char *path = program_str(ctx->prog, in->o[0]);
+
+			r = resolve_remove_created(ctx->root_fd, path, st->created_components, &removed, err);
+			if (r < 0)
+				error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)",
+					   path, removed, st->created_components);
+		}
+		break;
+	case UNDO_LOOP_DETACH:
+		for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
+			if (ctx->regs[k].kind == REG_LOOP && ctx->regs[k].writer == i)
+				exec_reg_release(&ctx->regs[k]);
+		if (st->loop_nr >= 0)
+			r = loop_detach(st->loop_nr, st->backing_dev, st->backing_ino, err);
+		break;
+	case UNDO_CLOSE:
+		/* only the object this step put there: the compiler reuses registers after CLOSE */
+		if (in->o[0] < ctx->prog->hdr.n_regs && ctx->regs[in->o[0]].writer == i)
+			exec_reg_release(&ctx->regs[in->o[0]]);
+		break;
+	case UNDO_UMOUNT:
+		r = undo_umount(ctx, i, in, err);
+		break;
+	case UNDO_RESTORE_ATTR:
+	case UNDO_RESTORE_PROPAGATION:
+		r = undo_attr(ctx, i, in, err);
+		break;
+	case UNDO__COUNT:
+		r = error_set(err, EINVAL, "unknown undo kind");
+		break;
+	}
+	if (r < 0) {
+		st->status = STEP_UNDO_FAILED;
+		st->err = -r;
+		free(st->error);
+		st->error = strdup(err->msg);
+		return r;
+	}
+	st->status = STEP_UNDONE;
+	return 0;
+}
+
+uint32_t undo_range(struct exec_ctx *ctx, uint32_t from, uint32_t to)
+{
+	uint32_t failed = 0;
+
+	for (uint32_t i = to; i-- > from;) {
+		struct mp_error e;
+
+		if (ctx->steps[i].status != STEP_DONE)
+			continue;
+		if (undo_step(ctx, i, &e) < 0)
+			failed++;
+	}
+	return failed;
+}
+
+uint32_t undo_run(struct exec_ctx *ctx)
+{
+	uint32_t n = ctx->prog->hdr.n_insns;
+	uint32_t to = ctx->failed_step == EXEC_NO_STEP ? n : ctx->failed_step;
+	uint32_t failed = undo_range(ctx, 0, to);
+
+	for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
+		exec_reg_release(&ctx->regs[k]);
+	return failed;
+}

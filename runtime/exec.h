@@ -1,0 +1,131 @@
+/*
+ * exec.h — the interpreter: runs a verified program against a root, one
+ * instruction (step) at a time, recording in struct step_state[] what each
+ * step did so undo.c can reverse it and the journal can persist it.
+ *
+ * Life of a run, and where the journal (issue 5) plugs in:
+ *
+ *   exec_init()        no syscall that changes state.  Allocates registers
+ *                      and steps[n_insns] (all STEP_PENDING).
+ *   exec_prepare()     resolves and inspects, still changing nothing: for
+ *                      MKDIR/MKPOINT whether PATH exists (existed_before,
+ *                      and created_components = how many trailing
+ *                      components are missing now), for REMOUNT/PROPAGATE
+ *                      on an existing mount its current attributes and
+ *                      propagation.  These are the step INTENTS.
+ *      HOOK 1 ->       journal_begin_run(steps) here: one transaction,
+ *                      before the first state-changing syscall.
+ *   exec_run()         runs the program.  Each step's outcome (status,
+ *                      mount id, loop number and backing inode, prior
+ *                      attrs, park path, error) lands in steps[i].  An
+ *                      optional entry that fails is undone on the spot and
+ *                      skipped.  A failing non-optional step stops the
+ *                      run: exec_run returns its error with
+ *                      ctx->failed_step set, and has NOT undone anything
+ *                      yet, so a caller may record the failure first.
+ *      HOOK 2 (opt.)   hooks.after_step(data, i, &steps[i]) after every
+ *                      step: for a per-step commit where one is justified.
+ *   undo_run()         (undo.c) reverses done steps [0, failed_step) in
+ *                      reverse order; each result in steps[i].status
+ *                      (STEP_UNDONE / STEP_UNDO_FAILED + error).
+ *      HOOK 3 ->       journal_finish_run(steps) after exec_run succeeded
+ *                      or after undo_run: one transaction.
+ *   exec_fini()        closes every register and the root fds.
+ *
+ * Registers hold kernel objects by number (opcodes.def: the W and R operands).
+ */
+#ifndef MOUNTPLAN_EXEC_H
+#define MOUNTPLAN_EXEC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "program.h"
+#include "step.h"
+
+#define EXEC_NO_STEP UINT32_MAX
+#define EXEC_LOOP_TAG_MAX 64
+
+enum reg_kind {
+	REG_EMPTY,
+	REG_LOOP,   /* loop_nr */
+	REG_USERNS, /* fd on a user namespace */
+	REG_TREE,   /* fd of a mount (detached or attached) */
+	REG_FS,     /* fs context fd, plus the fds its path parameters name */
+	REG_PARK,   /* fd on a parked mount + its directory name */
+};
+
+struct exec_reg {
+	enum reg_kind kind;
+	int fd;
+	int32_t loop_nr;
+	uint32_t writer; /* the instruction that wrote it: UNDO_CLOSE closes only its own object */
+	/* REG_FS: fds named by /proc/self/fd/N in fsconfig values; they must live until
+	 * FSCONFIG_CMD_CREATE, which is when most filesystems look their source up. */
+	int *held;
+	uint32_t n_held, cap_held;
+	/* REG_FS overlay without lowerdir+: the layer fds, in order, joined at FSMOUNT */
+	int *layers;
+	uint32_t n_layers, cap_layers;
+	bool lowerdir_fallback;
+	bool is_overlay; /* REG_FS of type overlay */
+	bool recursive;  /* REG_TREE cloned with AT_RECURSIVE: attributes go to the whole clone */
+};
+
+struct exec_hooks {
+	void *data;
+	/* after every step that ran (done, skipped, failed); a non-zero return fails the run */
+	int (*after_step)(void *data, uint32_t index, const struct step_state *st);
+	/* the lo_file_name to give the loop device step `index` attaches (e.g. probe_loop_tag) */
+	void (*loop_tag)(void *data, uint32_t index, char buf[EXEC_LOOP_TAG_MAX]);
+};
+
+struct exec_ctx {
+	const struct program *prog;
+	const char *root_path;  /* for messages */
+	int root_fd;            /* O_PATH|O_DIRECTORY: the root as it is now (re-opened after a mount on "/") */
+	int *root_stack;        /* the previous root fds, one pushed per mount onto "/" */
+	uint32_t n_root_stack;
+	struct exec_reg *regs;  /* hdr.n_regs */
+	struct step_state *steps; /* hdr.n_insns */
+	uint32_t *root_pushed;  /* per step: 1 if it pushed the root stack */
+	uint32_t failed_step;   /* EXEC_NO_STEP while none */
+	bool dry_run;
+	bool verbose;
+	FILE *log;              /* -v lines, optional-entry notices, dry-run output; NULL: quiet */
+	int park_dir_fd;        /* /run/mountplan/park, opened on first PARK */
+	bool no_lowerdir_plus;  /* test hook: act as if the kernel lacked overlay lowerdir+ */
+	struct exec_hooks hooks;
+};
+
+/* Set up ctx for prog on root_fd (taken over: exec_fini closes it). No state-changing syscall. */
+int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, const char *root_path,
+	      struct mp_error *err);
+
+/* Inspect without changing anything: fill the steps' intents (see above). */
+int exec_prepare(struct exec_ctx *ctx, struct mp_error *err);
+
+/* Run the program; on failure ctx->failed_step names the step and nothing is undone yet. */
+int exec_run(struct exec_ctx *ctx, struct mp_error *err);
+
+/* --dry-run: print each instruction, its resolved path and what it would do; changes nothing. */
+int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err);
+
+/* "plan.yaml:12:5" of instruction i into buf. */
+void exec_where(const struct exec_ctx *ctx, uint32_t i, char *buf, size_t n);
+
+/* Close every register, the park directory and the root fds; free everything. */
+void exec_fini(struct exec_ctx *ctx);
+
+/* Internal to exec.c and undo.c: release what register r holds. */
+void exec_reg_release(struct exec_reg *r);
+
+/* Internal to exec.c and undo.c: make fd the root, pushing the old one (mount onto "/"). */
+int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd);
+
+/* Internal to exec.c and undo.c: step's mount on "/" is gone: go back to the root before it. */
+void exec_pop_root(struct exec_ctx *ctx, uint32_t step);
+
+#endif

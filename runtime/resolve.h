@@ -1,0 +1,71 @@
+/*
+ * resolve.h — turning plan paths into O_PATH fds without ever leaving the
+ * root.  Every in-root path goes through openat2(RESOLVE_IN_ROOT |
+ * RESOLVE_NO_MAGICLINKS) relative to the root fd, so ".." and absolute
+ * symlinks stop at the root and /proc magic links are refused; mounts are
+ * then made onto the fd, never onto a path string, so a symlink swapped
+ * after the check cannot redirect them.
+ */
+#ifndef MOUNTPLAN_RESOLVE_H
+#define MOUNTPLAN_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U /* Linux 6.8: 64-bit mount id never reused */
+#endif
+
+/* Room for "/proc/self/fd/" and any int. */
+#define RESOLVE_PROC_FD_MAX 32
+
+/* Open PATH (absolute, normalized, "/" = the root) inside root_fd as an O_PATH fd (symlinks followed, in root). */
+int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error *err);
+
+/* Like resolve_in_root with extra open flags (O_DIRECTORY, O_RDONLY instead of O_PATH...). */
+int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *ret_fd, struct mp_error *err);
+
+/* Open a host path O_PATH (the plan's host sources: the admin's files). */
+int resolve_host(const char *path, int *ret_fd, struct mp_error *err);
+
+/*
+ * Create PATH inside the root and its missing parents, component by
+ * component: each component is created with mkdirat()/openat() on the fd
+ * of its parent and then resolved again from the root with openat2, so a
+ * component swapped for a symlink meanwhile still resolves inside the
+ * root.  The last component is an empty regular file (mode file_mode)
+ * when as_file, else a directory (mode dir_mode).  Sets *ret_created to
+ * the number of trailing components created (0: it all existed) and
+ * returns the O_PATH fd of PATH in *ret_fd (if ret_fd is not NULL).
+ */
+int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t dir_mode,
+			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct mp_error *err);
+
+/*
+ * Remove the n trailing components of PATH that a create made, deepest
+ * first: rmdir (or unlink of an empty regular file for the last one) only,
+ * and only for a component that is not a mount point.  Stops at the first
+ * one that cannot go and reports it; *ret_removed says how many went.
+ */
+int resolve_remove_created(int root_fd, const char *path, uint32_t n, uint32_t *ret_removed,
+			   struct mp_error *err);
+
+/* "/proc/self/fd/N" of fd into buf (RESOLVE_PROC_FD_MAX bytes). */
+void resolve_proc_fd(int fd, char buf[RESOLVE_PROC_FD_MAX]);
+
+/* Unique mount id (STATX_MNT_ID_UNIQUE) of the mount fd is on, and whether fd is that mount's root. */
+int resolve_mount_of(int fd, uint64_t *ret_mnt_id, bool *ret_is_root, struct mp_error *err);
+
+/* Old-style mount id (the first field of /proc/self/mountinfo) of the mount fd is on. */
+int resolve_mountinfo_id(int fd, uint64_t *ret_id, struct mp_error *err);
+
+/* Number of components of a normalized absolute path ("/" has 0). */
+uint32_t path_components(const char *path);
+
+/* Copy into buf (size n) the prefix of PATH made of its first k components ("/" for k == 0). */
+int path_prefix(const char *path, uint32_t k, char *buf, size_t n);
+
+#endif
