@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "error.h"
 #include "front.h"
+#include "import.h"
 #include "program.h"
 #include "validate.h"
 
@@ -248,6 +249,8 @@ static const struct command commands[] = {
 	{ "compile", "PLAN -o OUT [--json]", "compile a plan into bytecode OUT (written atomically)", cmd_compile },
 	{ "disasm", "FILE", "verify a bytecode file and print its instructions", cmd_disasm },
 	{ "graph", "PLAN", "print the plan's dependency graph as Graphviz DOT", cmd_graph },
+	{ "import-fstab", "FILE", "convert an fstab(5) file into a plan on stdout", import_cmd_fstab },
+	{ "import-oci", "CONFIG.JSON", "convert an OCI config.json's mounts into a plan on stdout", import_cmd_oci },
 	{ "help", "[COMMAND]", "show this help, or a command's usage", cmd_help },
 	{ "keys", "", NULL, cmd_keys },
 };

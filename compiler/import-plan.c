@@ -1,0 +1,331 @@
+/*
+ * import-plan.c — what the fstab and OCI importers share: problem lists,
+ * string lists, the plan entry record, and the YAML writer.
+ *
+ * The writer never uses a YAML library: a plan is a handful of fixed keys,
+ * and the only hard part is quoting.  A scalar is written plain only when it
+ * is made of characters that cannot start YAML syntax, cannot be read as a
+ * YAML 1.1 bool/null/number, and cannot end a flow sequence; everything
+ * else is double-quoted with escapes, so no source text can change the
+ * structure of the plan.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "import.h"
+
+void import_problems_free(struct import_problems *probs)
+{
+	for (size_t i = 0; i < probs->n; i++)
+		free(probs->items[i].msg);
+	free(probs->items);
+	probs->items = NULL;
+	probs->n = probs->cap = 0;
+}
+
+void import_problem(struct import_problems *probs, unsigned line, unsigned col, const char *fmt, ...)
+{
+	if (probs->n == probs->cap) {
+		size_t cap = probs->cap ? probs->cap * 2 : 8;
+		struct import_problem *items = realloc(probs->items, cap * sizeof(*items));
+		if (!items) {
+			probs->nomem = true;
+			return;
+		}
+		probs->items = items;
+		probs->cap = cap;
+	}
+	char *msg = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		probs->nomem = true;
+		return;
+	}
+	probs->items[probs->n++] = (struct import_problem){ .line = line, .col = col, .msg = msg };
+}
+
+int import_strv_addn(struct import_strv *sv, const char *s, size_t len)
+{
+	char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	sv->v = v;
+	v[sv->n] = strndup(s, len);
+	if (!v[sv->n])
+		return -ENOMEM;
+	v[++sv->n] = NULL;
+	return 0;
+}
+
+int import_strv_add(struct import_strv *sv, const char *s)
+{
+	return import_strv_addn(sv, s, strlen(s));
+}
+
+int import_strv_addf(struct import_strv *sv, const char *fmt, ...)
+{
+	_cleanup_free_ char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	return import_strv_add(sv, s);
+}
+
+void import_strv_free(struct import_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
+
+void import_entry_free(struct import_entry *e)
+{
+	import_strv_free(&e->comments);
+	import_strv_free(&e->lower);
+	import_strv_free(&e->options);
+	free(e->type);
+	free(e->source);
+	free(e->target);
+	free(e->upper);
+	free(e->work);
+	free(e->idmap_uid);
+	free(e->idmap_gid);
+	free(e->loop_offset);
+	free(e->loop_sizelimit);
+	free(e->requires_name);
+	free(e->requires_timeout);
+	*e = (struct import_entry){ 0 };
+}
+
+bool import_utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	while (p < end) {
+		unsigned c = *p++;
+		size_t more;
+		uint32_t cp, min;
+		if (c == 0)
+			return false;
+		if (c < 0x80)
+			continue;
+		if ((c & 0xe0) == 0xc0)
+			more = 1, cp = c & 0x1f, min = 0x80;
+		else if ((c & 0xf0) == 0xe0)
+			more = 2, cp = c & 0x0f, min = 0x800;
+		else if ((c & 0xf8) == 0xf0)
+			more = 3, cp = c & 0x07, min = 0x10000;
+		else
+			return false;
+		if ((size_t)(end - p) < more)
+			return false;
+		for (size_t i = 0; i < more; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* overlong forms, surrogates and values past U+10FFFF are not UTF-8 */
+		if (cp < min || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += more;
+	}
+	return true;
+}
+
+/* Words a YAML 1.1 resolver reads as bool or null when plain. */
+static bool yaml11_special(const char *s)
+{
+	static const char *const words[] = { "y", "n", "yes", "no", "true", "false", "on", "off", "null", NULL };
+	for (size_t i = 0; words[i]; i++)
+		if (strcasecmp(s, words[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool plain_safe(const char *s)
+{
+	if (!*s || yaml11_special(s))
+		return false;
+	/* a leading digit, sign or dot could read as a number (or .inf/.nan) */
+	if (!(s[0] == '/' || s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (const char *p = s; *p; p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			continue;
+		if (!strchr("/_.=+@%-", c))
+			return false; /* ':' '#' ',' brackets, quotes, spaces, ... */
+	}
+	return true;
+}
+
+void import_write_scalar(FILE *out, const char *s)
+{
+	if (plain_safe(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(out, "\\x%02x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+void import_write_comment(FILE *out, const char *indent, const char *text)
+{
+	fprintf(out, "%s#", indent);
+	if (*text)
+		fputc(' ', out);
+	/* A comment runs to the end of the line: a control character could end
+	 * it early, and bytes that are not UTF-8 make the whole file unreadable
+	 * for libyaml; both are shown as '?' */
+	for (const char *p = text; *p;) {
+		size_t n = 1;
+		unsigned char c = (unsigned char)*p;
+		if (c >= 0x80) {
+			n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
+			if (strnlen(p, n) < n || !import_utf8_valid(p, n)) {
+				fputc('?', out);
+				p++;
+				continue;
+			}
+			fwrite(p, 1, n, out);
+		} else if (c < 0x20 || c == 0x7f) {
+			fputc(c == '\t' ? ' ' : '?', out);
+		} else {
+			fputc(c, out);
+		}
+		p += n;
+	}
+	fputc('\n', out);
+}
+
+static void write_key(FILE *out, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	fprintf(out, "    %s: ", key);
+	import_write_scalar(out, value);
+	fputc('\n', out);
+}
+
+static void write_list(FILE *out, const char *key, const struct import_strv *sv)
+{
+	if (sv->n == 0)
+		return;
+	fprintf(out, "    %s: [", key);
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i)
+			fputs(", ", out);
+		import_write_scalar(out, sv->v[i]);
+	}
+	fputs("]\n", out);
+}
+
+void import_write_entry(FILE *out, const struct import_entry *e)
+{
+	for (size_t i = 0; i < e->comments.n; i++)
+		import_write_comment(out, "  ", e->comments.v[i]);
+	fputs("  - type: ", out);
+	import_write_scalar(out, e->type);
+	fputc('\n', out);
+	write_key(out, "source", e->source);
+	write_list(out, "lower", &e->lower);
+	write_key(out, "upper", e->upper);
+	write_key(out, "work", e->work);
+	write_key(out, "target", e->target);
+	write_list(out, "options", &e->options);
+	if (e->idmap_uid || e->idmap_gid) {
+		const char *sep = "";
+		fputs("    idmap: {", out);
+		if (e->idmap_uid) {
+			fputs("uid: ", out);
+			import_write_scalar(out, e->idmap_uid);
+			sep = ", ";
+		}
+		if (e->idmap_gid) {
+			fprintf(out, "%sgid: ", sep);
+			import_write_scalar(out, e->idmap_gid);
+		}
+		fputs("}\n", out);
+	}
+	if (e->loop) {
+		const char *sep = "";
+		fputs("    loop: {", out);
+		if (e->loop_readonly) {
+			fputs("readonly: true", out);
+			sep = ", ";
+		}
+		if (e->loop_offset) {
+			fprintf(out, "%soffset: %s", sep, e->loop_offset);
+			sep = ", ";
+		}
+		if (e->loop_sizelimit)
+			fprintf(out, "%ssizelimit: %s", sep, e->loop_sizelimit);
+		fputs("}\n", out);
+	}
+	switch (e->requires) {
+	case REQUIRE_NONE:
+		break;
+	case REQUIRE_LINK:
+	case REQUIRE_DEVICE:
+		fprintf(out, "    requires: {%s: ", e->requires == REQUIRE_LINK ? "link" : "device");
+		import_write_scalar(out, e->requires_name);
+		if (e->requires_timeout)
+			fprintf(out, ", timeout: %s", e->requires_timeout);
+		fputs("}\n", out);
+		break;
+	}
+	if (e->optional)
+		fputs("    optional: true\n", out);
+}
+
+int import_path_normalize(const char *path, char **ret)
+{
+	if (path[0] != '/')
+		return -EINVAL;
+	size_t len = strlen(path);
+	_cleanup_free_ char *out = malloc(len + 1);
+	if (!out)
+		return -ENOMEM;
+	size_t o = 0;
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 0)
+			break;
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return -ELOOP;
+		if (!(n == 1 && p[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p = end;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	*ret = TAKE_PTR(out);
+	return 0;
+}
