@@ -1,2 +1,952 @@
-/* runtime/journal.c — placeholder until its issue lands. */
-typedef int mp_placeholder_journal;
+/*
+ * journal.c — the run journal in SQLite (protocol in journal.h, schema and
+ * migrations in schema/journal.sql, embedded below byte for byte).
+ *
+ * Durability settings, chosen by measurement (tests/bench/journal-bench.c,
+ * tmpfs, figures in the README): the journal has to survive the death of
+ * the process at any instruction — SIGKILL, OOM — but not a power cut,
+ * since the mount table it describes does not survive one either.  For
+ * that, no fsync is needed: a write(2) that returned is in the page cache
+ * and outlives the process.  What is needed is that SQLite never leaves a
+ * half-written transaction it cannot undo, which rules out
+ * journal_mode=OFF and MEMORY; WAL and DELETE/TRUNCATE both qualify.
+ *   - journal_mode=WAL: a commit appends frames to one file (no journal file
+ *     created and unlinked per transaction) and readers (status, show) never
+ *     block the writer of another root; measured the cheapest commit.
+ *   - synchronous=NORMAL: in WAL mode it syncs only at checkpoints, so a
+ *     commit costs the same as OFF; it keeps the database consistent even
+ *     across a power cut, for free.
+ *   - locking_mode=NORMAL: EXCLUSIVE would save the shared-memory wal-index
+ *     on open but hold the file for the whole run, serialising every root;
+ *     sixteen roots are applied in parallel.
+ * Every statement that runs once per step is prepared once per connection
+ * and reset between steps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "journal.h"
+
+/*
+ * schema/journal.sql, embedded by the assembler: one source for the
+ * documentation and the code, no generator.  build.ninja lists the file as
+ * an implicit input of journal.o, so editing it rebuilds.
+ */
+__asm__(".pushsection .rodata\n"
+	".balign 1\n"
+	"journal_schema_sql:\n"
+	".incbin \"schema/journal.sql\"\n"
+	".byte 0\n"
+	".popsection\n");
+extern const char journal_schema_sql[];
+
+#define JOURNAL_APPLICATION_ID 0x4d504a31 /* "MPJ1" */
+#define JOURNAL_MIGRATION_MARK "\n-- @migration "
+
+struct journal {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	int busy_ms;
+	sqlite3_stmt *ins_step; /* prepared once, reused for every step */
+	sqlite3_stmt *upd_step;
+};
+
+static const char *journal_tune_mode = "WAL";
+static const char *journal_tune_sync = "NORMAL";
+
+void journal_set_tuning(const char *journal_mode, const char *synchronous)
+{
+	journal_tune_mode = journal_mode;
+	journal_tune_sync = synchronous;
+}
+
+static const char *const run_state_names[RUN__COUNT] = {
+#define JOURNAL_STATE_NAME(e, s) [e] = s,
+	JOURNAL_RUN_STATES(JOURNAL_STATE_NAME)
+#undef JOURNAL_STATE_NAME
+};
+
+const char *run_state_name(enum run_state s)
+{
+	return (unsigned)s < RUN__COUNT ? run_state_names[s] : "?";
+}
+
+int run_state_parse(const char *s, enum run_state *ret)
+{
+	for (int i = 0; i < RUN__COUNT; i++)
+		if (strcmp(s, run_state_names[i]) == 0) {
+			*ret = (enum run_state)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static enum step_status journal_status_parse(const char *s)
+{
+	for (int i = STEP_PENDING; i <= STEP_UNDO_FAILED; i++)
+		if (s && strcmp(s, step_status_name((enum step_status)i)) == 0)
+			return (enum step_status)i;
+	return STEP_PENDING;
+}
+
+static bool kind_is_string(enum opnd_kind k)
+{
+	return k == K_STR || k == K_PATH || k == K_SRC || k == K_MAP;
+}
+
+static int64_t journal_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Turn an SQLite result into the errno contract with a message that says
+ * what is wrong with the file and what to do, never just "error 11".
+ */
+static int journal_fail(struct journal *j, int rc, struct mp_error *err, const char *what)
+{
+	const char *msg = j->db ? sqlite3_errmsg(j->db) : sqlite3_errstr(rc);
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return error_set(err, EBUSY, "journal %s: %s: locked by another process for more than %d ms (%s)",
+				 j->path, what, j->busy_ms, msg);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return error_set(err, EUCLEAN,
+				 "journal %s: %s: the file is corrupt or not a database (%s); move it aside to start a new journal",
+				 j->path, what, msg);
+	case SQLITE_READONLY:
+		return error_set(err, EROFS, "journal %s: %s: read-only (%s)", j->path, what, msg);
+	case SQLITE_FULL:
+		return error_set(err, ENOSPC, "journal %s: %s: %s", j->path, what, msg);
+	case SQLITE_CANTOPEN: {
+		int e = j->db ? sqlite3_system_errno(j->db) : 0;
+
+		return error_set(err, e ? e : EACCES, "journal %s: %s: cannot open (%s%s%s)", j->path, what, msg,
+				 e ? ": " : "", e ? strerror(e) : "");
+	}
+	default:
+		return error_set(err, EIO, "journal %s: %s: %s", j->path, what, msg);
+	}
+}
+
+static int journal_exec(struct journal *j, const char *sql, struct mp_error *err)
+{
+	int rc = sqlite3_exec(j->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : journal_fail(j, rc, err, sql);
+}
+
+/* A single integer from a statement such as a PRAGMA. */
+static int journal_int(struct journal *j, const char *sql, int64_t *ret, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*ret = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			*ret = 0;
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : journal_fail(j, rc, err, sql);
+}
+
+static void journal_rollback_quietly(struct journal *j)
+{
+	if (!sqlite3_get_autocommit(j->db))
+		sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Migration n of the embedded SQL: [*ret_sql, +*ret_len), or -ENOENT. */
+static int journal_migration(int n, const char **ret_sql, size_t *ret_len)
+{
+	char mark[48];
+	const char *start, *end;
+
+	snprintf(mark, sizeof(mark), JOURNAL_MIGRATION_MARK "%d\n", n);
+	start = strstr(journal_schema_sql, mark);
+	if (!start)
+		return -ENOENT;
+	start += strlen(mark);
+	end = strstr(start, JOURNAL_MIGRATION_MARK);
+	*ret_sql = start;
+	*ret_len = end ? (size_t)(end - start) : strlen(start);
+	return 0;
+}
+
+int journal_schema_latest(void)
+{
+	const char *sql;
+	size_t len;
+	int n = 0;
+
+	while (journal_migration(n + 1, &sql, &len) == 0)
+		n++;
+	return n;
+}
+
+int journal_schema_version(struct journal *j, int *ret, struct mp_error *err)
+{
+	int64_t v;
+	int r = journal_int(j, "PRAGMA user_version", &v, err);
+
+	if (r < 0)
+		return r;
+	*ret = (int)v;
+	return 0;
+}
+
+/*
+ * Bring the schema from its version to the newest, each migration in its
+ * own transaction with its schema_version row, so a process killed half
+ * way leaves a database at some complete version.  The version is re-read
+ * under the write lock: two first runs racing migrate once.
+ */
+static int journal_migrate(struct journal *j, struct mp_error *err)
+{
+	int latest = journal_schema_latest(), version, r;
+
+	for (;;) {
+		_cleanup_free_ char *sql = NULL;
+		const char *chunk;
+		size_t len;
+		char tail[160];
+
+		r = journal_exec(j, "BEGIN IMMEDIATE", err);
+		if (r < 0)
+			return error_wrap(err, "migrating the schema");
+		r = journal_schema_version(j, &version, err);
+		if (r < 0)
+			goto fail;
+		if (version >= latest) {
+			journal_rollback_quietly(j);
+			return 0;
+		}
+		if (journal_migration(version + 1, &chunk, &len) < 0) {
+			r = error_set(err, EIO, "journal %s: migration %d missing from this build", j->path, version + 1);
+			goto fail;
+		}
+		snprintf(tail, sizeof(tail),
+			 ";\nINSERT INTO schema_version (version, applied_ns) VALUES (%d, %lld);\n"
+			 "PRAGMA user_version = %d;\nPRAGMA application_id = %d;\n",
+			 version + 1, (long long)journal_now_ns(), version + 1, JOURNAL_APPLICATION_ID);
+		sql = malloc(len + strlen(tail) + 1);
+		if (!sql) {
+			r = error_set(err, ENOMEM, "journal: out of memory");
+			goto fail;
+		}
+		memcpy(sql, chunk, len);
+		strcpy(sql + len, tail);
+		r = journal_exec(j, sql, err);
+		if (r < 0) {
+			error_wrap(err, "migration %d", version + 1);
+			goto fail;
+		}
+		r = journal_exec(j, "COMMIT", err);
+		if (r < 0)
+			goto fail;
+	}
+fail:
+	journal_rollback_quietly(j);
+	return r;
+}
+
+/*
+ * Is this a database mountplan may use?  Reading the header pragmas and
+ * the schema table touches page 1 and the schema pages, which is where a
+ * garbage or truncated file shows (SQLITE_NOTADB / SQLITE_CORRUPT).
+ */
+static int journal_identify(struct journal *j, struct mp_error *err)
+{
+	int64_t app, version, tables;
+	int r;
+
+	r = journal_int(j, "PRAGMA application_id", &app, err);
+	if (r >= 0)
+		r = journal_int(j, "PRAGMA user_version", &version, err);
+	if (r >= 0)
+		r = journal_int(j, "SELECT count(*) FROM sqlite_master", &tables, err);
+	if (r < 0)
+		return r;
+	if (app != 0 && app != JOURNAL_APPLICATION_ID)
+		return error_set(err, EPROTO, "journal %s: not a mountplan journal (application_id 0x%llx)", j->path,
+				 (unsigned long long)app);
+	if (app == 0 && tables > 0)
+		return error_set(err, EPROTO, "journal %s: not a mountplan journal (a SQLite database with %lld other tables)",
+				 j->path, (long long)tables);
+	if (version > journal_schema_latest())
+		return error_set(err, EPROTO, "journal %s: schema version %lld is newer than this mrun knows (%d)", j->path,
+				 (long long)version, journal_schema_latest());
+	if (version < journal_schema_latest() && j->readonly && version == 0)
+		return error_set(err, ENOENT, "journal %s: empty (no run recorded yet)", j->path);
+	return 0;
+}
+
+static uint32_t journal_be(const uint8_t *p, int n)
+{
+	uint32_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * A file cut short (a copy that stopped, a full disk) reads fine until the
+ * first missing page is touched, perhaps in the middle of a run.  The
+ * header says how long the file must be: its page size (offset 16) times
+ * the page count at offset 28, which SQLite trusts when the change counter
+ * (24) matches the version-valid-for number (92).  One pread, at open.
+ */
+static int journal_check_length(const char *path, struct mp_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint8_t h[100];
+	struct stat st;
+	uint64_t page, pages;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return 0; /* not there yet, or unreadable: sqlite3_open_v2 says which */
+	if (st.st_size == 0)
+		return 0; /* a new, empty database */
+	if (st.st_size < (off_t)sizeof(h) || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+		return error_set(err, EUCLEAN, "journal %s: truncated to %lld bytes, shorter than a database header; "
+				 "move it aside to start a new journal", path, (long long)st.st_size);
+	if (memcmp(h, "SQLite format 3", 16) != 0)
+		return 0; /* not SQLite at all: journal_identify says so */
+	page = journal_be(h + 16, 2);
+	if (page == 1)
+		page = 65536;
+	pages = journal_be(h + 28, 4);
+	if (journal_be(h + 24, 4) == journal_be(h + 92, 4) && (uint64_t)st.st_size < page * pages)
+		return error_set(err, EUCLEAN,
+				 "journal %s: truncated: %lld bytes, its header says %llu pages of %llu bytes; "
+				 "move it aside to start a new journal",
+				 path, (long long)st.st_size, (unsigned long long)pages, (unsigned long long)page);
+	return 0;
+}
+
+/* SQL function mp_op_name(opcode): the opcodes.def name, for `show` and --json. */
+static void journal_sql_op_name(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_result_text(ctx, op_name((enum op)sqlite3_value_int(argv[0])), -1, SQLITE_STATIC);
+}
+
+/*
+ * SQL function mp_operands(opcode, blob): the numeric operands as a JSON
+ * array, null for string operands (their text is in path / src) and for
+ * unused slots.  Only numbers are printed: nothing to escape.
+ */
+static void journal_sql_operands(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	enum op op = (enum op)sqlite3_value_int(argv[0]);
+	uint32_t o[MP_NOPERANDS] = { 0 };
+	char buf[MP_NOPERANDS * 12 + 4];
+	size_t len = 0;
+
+	(void)argc;
+	if (sqlite3_value_bytes(argv[1]) == (int)sizeof(o))
+		memcpy(o, sqlite3_value_blob(argv[1]), sizeof(o));
+	buf[len++] = '[';
+	for (int k = 0; k < MP_NOPERANDS; k++) {
+		enum opnd_kind kind = op_operand_kind(op, k);
+
+		if (kind == K_NONE)
+			break;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s", k ? "," : "");
+		if (kind_is_string(kind))
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "null");
+		else
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u", o[k]);
+	}
+	buf[len++] = ']';
+	sqlite3_result_text(ctx, buf, (int)len, SQLITE_TRANSIENT);
+}
+
+static int journal_mkdir_parent(const char *path, struct mp_error *err)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	const char *dir;
+
+	if (!copy)
+		return error_set(err, ENOMEM, "journal: out of memory");
+	dir = dirname(copy);
+	/* 0700: the journal names every root and image path of the host. */
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set_errno(err, errno, "journal %s: creating directory %s", path, dir);
+	return 0;
+}
+
+int journal_open(const char *path, unsigned flags, int busy_timeout_ms, struct journal **ret,
+		 struct mp_error *err)
+{
+	struct journal *j;
+	int oflags, rc, r;
+	struct stat st;
+	char pragma[96];
+
+	if (!(flags & JOURNAL_CREATE) && stat(path, &st) < 0)
+		return error_set_errno(err, errno, "journal %s", path);
+	if ((flags & JOURNAL_CREATE) && (r = journal_mkdir_parent(path, err)) < 0)
+		return r;
+	r = journal_check_length(path, err);
+	if (r < 0)
+		return r;
+	j = calloc(1, sizeof(*j));
+	if (!j || !(j->path = strdup(path))) {
+		free(j);
+		return error_set(err, ENOMEM, "journal: out of memory");
+	}
+	j->readonly = flags & JOURNAL_READONLY;
+	j->busy_ms = busy_timeout_ms;
+	oflags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE |
+		 (j->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) |
+		 ((flags & JOURNAL_CREATE) && !j->readonly ? SQLITE_OPEN_CREATE : 0);
+	rc = sqlite3_open_v2(path, &j->db, oflags, NULL);
+	if (rc != SQLITE_OK) {
+		r = journal_fail(j, rc, err, "open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(j->db, busy_timeout_ms);
+	sqlite3_create_function(j->db, "mp_op_name", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				journal_sql_op_name, NULL, NULL);
+	sqlite3_create_function(j->db, "mp_operands", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+				journal_sql_operands, NULL, NULL);
+	/* A file we may not write opens read-only without a word: say so now, before any mount. */
+	if (!j->readonly && sqlite3_db_readonly(j->db, "main") == 1) {
+		r = error_set(err, EROFS, "journal %s: read-only file or directory, cannot record a run", path);
+		goto fail;
+	}
+	r = journal_identify(j, err);
+	if (r < 0)
+		goto fail;
+	if (!j->readonly) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA journal_mode = %s", journal_tune_mode);
+		r = journal_exec(j, pragma, err);
+		if (r >= 0) {
+			snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = %s", journal_tune_sync);
+			r = journal_exec(j, pragma, err);
+		}
+		if (r >= 0)
+			r = journal_migrate(j, err);
+		if (r < 0)
+			goto fail;
+	}
+	*ret = j;
+	return 0;
+fail:
+	journal_close(j);
+	return r;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	sqlite3_finalize(j->ins_step);
+	sqlite3_finalize(j->upd_step);
+	sqlite3_close_v2(j->db);
+	free(j->path);
+	free(j);
+}
+
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
+int journal_check(struct journal *j, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, "PRAGMA quick_check", -1, &st, NULL);
+	int r = 0;
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *res = (const char *)sqlite3_column_text(st, 0);
+
+		if (!res || strcmp(res, "ok") != 0)
+			r = error_set(err, EUCLEAN, "journal %s: damaged: %s", j->path, res ? res : "?");
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_OK && rc != SQLITE_DONE)
+		r = journal_fail(j, rc, err, "quick_check");
+	return r;
+}
+
+static int journal_prepare(struct journal *j, sqlite3_stmt **st, const char *sql, struct mp_error *err)
+{
+	int rc;
+
+	if (*st) {
+		sqlite3_reset(*st); /* every parameter is bound again: no clear_bindings */
+		return 0;
+	}
+	rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	return rc == SQLITE_OK ? 0 : journal_fail(j, rc, err, "prepare");
+}
+
+static void journal_hex(char out[65], const uint8_t *sha)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = digits[sha[i] >> 4];
+		out[2 * i + 1] = digits[sha[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Bind one step's row; the parameters are numbered as in journal_begin_run's INSERT. */
+static void journal_bind_step(sqlite3_stmt *st, int64_t run, const struct program *p, uint32_t i,
+			      const struct step_state *s)
+{
+	const struct mp_insn *in = &p->insns[i];
+	const struct mp_debug *d = &p->debug[i];
+	enum op op = (enum op)in->op;
+	const char *path = op == OP_ROOT_BIND ? "/" : NULL, *src = NULL;
+
+	for (int k = 0; k < MP_NOPERANDS; k++) {
+		enum opnd_kind kind = op_operand_kind(op, k);
+
+		if (kind == K_PATH && !path)
+			path = program_str(p, in->o[k]);
+		else if (kind == K_SRC && !src)
+			src = program_str(p, in->o[k]);
+	}
+	sqlite3_bind_int64(st, 1, run);
+	sqlite3_bind_int64(st, 2, i);
+	sqlite3_bind_int(st, 3, in->op);
+	sqlite3_bind_int(st, 4, in->flags);
+	sqlite3_bind_int64(st, 5, d->entry);
+	sqlite3_bind_int64(st, 6, d->line);
+	sqlite3_bind_int64(st, 7, d->col);
+	sqlite3_bind_text(st, 8, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, src, -1, SQLITE_STATIC);
+	/* Little-endian host (bytecode.h asserts it): the operands as they are in the file. */
+	sqlite3_bind_blob(st, 10, in->o, sizeof(in->o), SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, s->existed_before);
+	sqlite3_bind_int64(st, 12, s->created_components);
+	sqlite3_bind_int64(st, 13, s->prior_attr);
+	sqlite3_bind_int64(st, 14, s->prior_propagation);
+	sqlite3_bind_int64(st, 15, (int64_t)s->backing_dev);
+	sqlite3_bind_int64(st, 16, (int64_t)s->backing_ino);
+}
+
+int journal_begin_run(struct journal *j, const struct journal_run_info *info, const struct program *p,
+		      const struct step_state *steps, int64_t *ret_run, struct mp_error *err)
+{
+	static const char ins_run[] =
+		"INSERT INTO runs (state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino,"
+		" boot_id, pid, pid_start, mnt_watermark, container_id, n_steps, started_ns)"
+		" VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+	static const char ins_step[] =
+		"INSERT INTO steps (run_id, idx, opcode, flags, entry, line, col, path, src, operands,"
+		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+	sqlite3_stmt *st = NULL;
+	char hex[65];
+	int64_t run;
+	int rc, r;
+
+	r = journal_exec(j, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return error_wrap(err, "recording the run");
+	rc = sqlite3_prepare_v2(j->db, ins_run, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		journal_hex(hex, info->plan_sha256);
+		sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, info->plan_file ? info->plan_file : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, info->bytecode, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, info->root, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, (int64_t)info->root_dev);
+		sqlite3_bind_int64(st, 6, (int64_t)info->root_ino);
+		sqlite3_bind_int64(st, 7, (int64_t)info->facts.mntns_ino);
+		sqlite3_bind_text(st, 8, info->facts.boot_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 9, info->facts.pid);
+		sqlite3_bind_int64(st, 10, (int64_t)info->facts.pid_start);
+		sqlite3_bind_int64(st, 11, (int64_t)info->facts.mnt_watermark);
+		sqlite3_bind_text(st, 12, info->container_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 13, p->hdr.n_insns);
+		sqlite3_bind_int64(st, 14, journal_now_ns());
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		r = journal_fail(j, rc, err, "recording the run");
+		goto fail;
+	}
+	run = sqlite3_last_insert_rowid(j->db);
+	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+		r = journal_prepare(j, &j->ins_step, ins_step, err);
+		if (r < 0)
+			goto fail;
+		journal_bind_step(j->ins_step, run, p, i, &steps[i]);
+		rc = sqlite3_step(j->ins_step);
+		if (rc != SQLITE_DONE) {
+			r = journal_fail(j, rc, err, "recording a step");
+			goto fail;
+		}
+	}
+	r = journal_exec(j, "COMMIT", err);
+	if (r < 0)
+		goto fail;
+	*ret_run = run;
+	return 0;
+fail:
+	journal_rollback_quietly(j);
+	return r;
+}
+
+static int journal_update_run(struct journal *j, int64_t run, enum run_state state, int64_t failed_step,
+			      const char *error, bool set_failed, struct mp_error *err)
+{
+	static const char sql[] =
+		"UPDATE runs SET state = ?2, finished_ns = ?3, error = coalesce(?4, error),"
+		" failed_step = CASE WHEN ?6 THEN ?5 ELSE failed_step END WHERE id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_text(st, 2, run_state_name(state), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, journal_now_ns());
+		sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+		if (failed_step >= 0)
+			sqlite3_bind_int64(st, 5, failed_step);
+		sqlite3_bind_int(st, 6, set_failed);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return journal_fail(j, rc, err, "updating the run");
+	if (sqlite3_changes(j->db) != 1)
+		return error_set(err, ENOENT, "journal %s: no run %lld", j->path, (long long)run);
+	return 0;
+}
+
+int journal_finish_run(struct journal *j, int64_t run, enum run_state state, const struct step_state *steps,
+		       uint32_t n, int64_t failed_step, const char *error, struct mp_error *err)
+{
+	static const char upd_step[] =
+		"INSERT OR REPLACE INTO outcomes (run_id, idx, status, created, made_mount, mnt_id, loop_nr,"
+		" park_path, err, error, duration_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+	int rc, r;
+
+	r = journal_exec(j, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return error_wrap(err, "recording the end of run %lld", (long long)run);
+	r = journal_update_run(j, run, state, failed_step, error, true, err);
+	if (r < 0)
+		goto fail;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct step_state *s = &steps[i];
+
+		if (s->status == STEP_PENDING)
+			continue; /* not reached: its row already says so */
+		r = journal_prepare(j, &j->upd_step, upd_step, err);
+		if (r < 0)
+			goto fail;
+		sqlite3_bind_int64(j->upd_step, 1, run);
+		sqlite3_bind_int64(j->upd_step, 2, i);
+		sqlite3_bind_text(j->upd_step, 3, step_status_name(s->status), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(j->upd_step, 4, s->created_components);
+		sqlite3_bind_int(j->upd_step, 5, s->made_mount);
+		sqlite3_bind_int64(j->upd_step, 6, (int64_t)s->mnt_id);
+		sqlite3_bind_int(j->upd_step, 7, s->loop_nr);
+		sqlite3_bind_text(j->upd_step, 8, s->park_path, -1, SQLITE_STATIC);
+		sqlite3_bind_int(j->upd_step, 9, s->err);
+		sqlite3_bind_text(j->upd_step, 10, s->error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(j->upd_step, 11, (int64_t)s->duration_ns);
+		rc = sqlite3_step(j->upd_step);
+		if (rc != SQLITE_DONE) {
+			r = journal_fail(j, rc, err, "recording a step's outcome");
+			goto fail;
+		}
+	}
+	r = journal_exec(j, "COMMIT", err);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	journal_rollback_quietly(j);
+	return r;
+}
+
+int journal_mark(struct journal *j, int64_t run, enum run_state state, const char *error, struct mp_error *err)
+{
+	return journal_update_run(j, run, state, -1, error, false, err);
+}
+
+static char *journal_col_strdup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+void journal_run_free(struct journal_run *r)
+{
+	free(r->plan_file);
+	free(r->bytecode);
+	free(r->root);
+	free(r->container_id);
+	free(r->error);
+	memset(r, 0, sizeof(*r));
+}
+
+#define JOURNAL_RUN_COLUMNS \
+	"id, state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino, boot_id, pid," \
+	" pid_start, mnt_watermark, container_id, n_steps, started_ns, coalesce(finished_ns, 0)," \
+	" coalesce(failed_step, -1), error"
+
+static void journal_read_run_row(sqlite3_stmt *st, struct journal_run *r)
+{
+	const char *state = (const char *)sqlite3_column_text(st, 1);
+	const char *sha = (const char *)sqlite3_column_text(st, 2);
+	const char *boot = (const char *)sqlite3_column_text(st, 9);
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(st, 0);
+	if (!state || run_state_parse(state, &r->state) < 0)
+		r->state = RUN_FAILED;
+	snprintf(r->plan_sha256, sizeof(r->plan_sha256), "%s", sha ? sha : "");
+	r->plan_file = journal_col_strdup(st, 3);
+	r->bytecode = journal_col_strdup(st, 4);
+	r->root = journal_col_strdup(st, 5);
+	r->root_dev = (uint64_t)sqlite3_column_int64(st, 6);
+	r->root_ino = (uint64_t)sqlite3_column_int64(st, 7);
+	r->facts.mntns_ino = (uint64_t)sqlite3_column_int64(st, 8);
+	snprintf(r->facts.boot_id, sizeof(r->facts.boot_id), "%s", boot ? boot : "");
+	r->facts.pid = (pid_t)sqlite3_column_int64(st, 10);
+	r->facts.pid_start = (uint64_t)sqlite3_column_int64(st, 11);
+	r->facts.mnt_watermark = (uint64_t)sqlite3_column_int64(st, 12);
+	r->container_id = journal_col_strdup(st, 13);
+	r->n_steps = (uint32_t)sqlite3_column_int64(st, 14);
+	r->started_ns = sqlite3_column_int64(st, 15);
+	r->finished_ns = sqlite3_column_int64(st, 16);
+	r->failed_step = sqlite3_column_int64(st, 17);
+	r->error = journal_col_strdup(st, 18);
+}
+
+int journal_get_run(struct journal *j, int64_t run, struct journal_run *ret, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, "SELECT " JOURNAL_RUN_COLUMNS " FROM runs WHERE id = ?1", -1, &st, NULL);
+	int r = 0;
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			journal_read_run_row(st, ret);
+		else if (rc == SQLITE_DONE)
+			r = error_set(err, ENOENT, "journal %s: no run %lld", j->path, (long long)run);
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_ROW)
+		r = journal_fail(j, rc, err, "reading a run");
+	return r;
+}
+
+int journal_list_runs(struct journal *j, enum run_state state, unsigned limit,
+		      int (*fn)(const struct journal_run *r, void *ud), void *ud, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db,
+				    "SELECT " JOURNAL_RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR state = ?1"
+				    " ORDER BY id DESC LIMIT ?2",
+				    -1, &st, NULL);
+	int r = 0;
+
+	if (rc != SQLITE_OK)
+		return journal_fail(j, rc, err, "listing runs");
+	if (state != RUN__COUNT)
+		sqlite3_bind_text(st, 1, run_state_name(state), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_run run;
+
+		journal_read_run_row(st, &run);
+		r = fn(&run, ud);
+		journal_run_free(&run);
+		if (r != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = journal_fail(j, rc, err, "listing runs");
+	return r;
+}
+
+int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum run_state state,
+			     int64_t *ret, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db,
+				    "SELECT id FROM runs WHERE root_dev = ?1 AND root_ino = ?2"
+				    " AND (?3 IS NULL OR state = ?3) ORDER BY id DESC LIMIT 1",
+				    -1, &st, NULL);
+	int r = 0;
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, (int64_t)dev);
+		sqlite3_bind_int64(st, 2, (int64_t)ino);
+		if (state != RUN__COUNT)
+			sqlite3_bind_text(st, 3, run_state_name(state), -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			*ret = sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			r = -ENOENT;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_ROW)
+		r = journal_fail(j, rc, err, "finding the last run on a root");
+	return r;
+}
+
+void journal_steps_free(struct journal_step *s, uint32_t n)
+{
+	if (!s)
+		return;
+	for (uint32_t i = 0; i < n; i++) {
+		free(s[i].path);
+		free(s[i].src);
+		free(s[i].st.error);
+		free(s[i].st.park_path);
+	}
+	free(s);
+}
+
+int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret, uint32_t *ret_n,
+		      struct mp_error *err)
+{
+	static const char sql[] =
+		"SELECT idx, opcode, flags, entry, line, col, path, src, operands,"
+		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino,"
+		" status, created, made_mount, mnt_id, loop_nr, park_path, err, error, duration_ns"
+		" FROM step_view WHERE run_id = ?1 ORDER BY idx";
+	struct journal_step *v = NULL;
+	uint32_t n = 0, cap = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return journal_fail(j, rc, err, "reading steps");
+	sqlite3_bind_int64(st, 1, run);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct journal_step *s;
+		enum step_status status;
+
+		if (n == cap) {
+			struct journal_step *nv;
+
+			cap = cap ? 2 * cap : 64;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				journal_steps_free(v, n);
+				sqlite3_finalize(st);
+				return error_set(err, ENOMEM, "journal: out of memory");
+			}
+			v = nv;
+		}
+		s = &v[n++];
+		memset(s, 0, sizeof(*s));
+		s->index = (uint32_t)sqlite3_column_int64(st, 0);
+		s->op = (enum op)sqlite3_column_int(st, 1);
+		s->flags = (uint32_t)sqlite3_column_int64(st, 2);
+		s->entry = (uint32_t)sqlite3_column_int64(st, 3);
+		s->line = (uint32_t)sqlite3_column_int64(st, 4);
+		s->col = (uint32_t)sqlite3_column_int64(st, 5);
+		s->path = journal_col_strdup(st, 6);
+		s->src = journal_col_strdup(st, 7);
+		if (sqlite3_column_bytes(st, 8) == (int)sizeof(s->operand))
+			memcpy(s->operand, sqlite3_column_blob(st, 8), sizeof(s->operand));
+		for (int k = 0; k < MP_NOPERANDS; k++)
+			if (kind_is_string(op_operand_kind(s->op, k)))
+				s->operand[k] = 0; /* an offset into a string table the journal does not keep */
+		s->st.existed_before = sqlite3_column_int(st, 9);
+		s->would_create = (uint32_t)sqlite3_column_int64(st, 10);
+		s->st.prior_attr = (uint32_t)sqlite3_column_int64(st, 11);
+		s->st.prior_propagation = (uint32_t)sqlite3_column_int64(st, 12);
+		s->st.backing_dev = (uint64_t)sqlite3_column_int64(st, 13);
+		s->st.backing_ino = (uint64_t)sqlite3_column_int64(st, 14);
+		status = journal_status_parse((const char *)sqlite3_column_text(st, 15));
+		s->st.status = status;
+		s->st.created_components = (uint32_t)sqlite3_column_int64(st, 16);
+		s->st.made_mount = sqlite3_column_int(st, 17);
+		s->st.mnt_id = (uint64_t)sqlite3_column_int64(st, 18);
+		s->st.loop_nr = sqlite3_column_int(st, 19);
+		s->st.park_path = journal_col_strdup(st, 20);
+		s->st.err = sqlite3_column_int(st, 21);
+		s->st.error = journal_col_strdup(st, 22);
+		s->st.duration_ns = (uint64_t)sqlite3_column_int64(st, 23);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		journal_steps_free(v, n);
+		return journal_fail(j, rc, err, "reading steps");
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error *err)
+{
+	static const char sql[] =
+		"SELECT json_object('id', r.id, 'state', r.state, 'plan_sha256', r.plan_sha256,"
+		" 'plan_file', r.plan_file, 'bytecode', r.bytecode, 'root', r.root,"
+		" 'root_dev', r.root_dev, 'root_ino', r.root_ino, 'mntns_ino', r.mntns_ino, 'boot_id', r.boot_id,"
+		" 'pid', r.pid, 'pid_start', r.pid_start, 'mnt_watermark', r.mnt_watermark,"
+		" 'container_id', r.container_id, 'n_steps', r.n_steps, 'started_ns', r.started_ns,"
+		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error,"
+		" 'steps', (SELECT json_group_array(json_object('index', s.idx, 'op', mp_op_name(s.opcode), 'flags', s.flags,"
+		"   'entry', s.entry, 'line', s.line, 'col', s.col, 'path', s.path, 'src', s.src,"
+		"   'operands', json(mp_operands(s.opcode, s.operands)), 'existed_before', json(CASE s.existed_before WHEN 0 THEN 'false' ELSE 'true' END),"
+		"   'would_create', s.would_create, 'prior_attr', s.prior_attr, 'prior_propagation', s.prior_propagation,"
+		"   'backing_dev', s.backing_dev, 'backing_ino', s.backing_ino, 'status', s.status,"
+		"   'created', s.created, 'made_mount', json(CASE s.made_mount WHEN 0 THEN 'false' ELSE 'true' END),"
+		"   'mnt_id', s.mnt_id, 'loop_nr', s.loop_nr, 'park_path', s.park_path, 'err', s.err,"
+		"   'error', s.error, 'duration_ns', s.duration_ns))"
+		"   FROM (SELECT * FROM step_view WHERE run_id = r.id ORDER BY idx) AS s))"
+		" FROM runs AS r WHERE r.id = ?1";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+	int r = 0;
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			fprintf(out, "%s\n", (const char *)sqlite3_column_text(st, 0));
+		else if (rc == SQLITE_DONE)
+			r = error_set(err, ENOENT, "journal %s: no run %lld", j->path, (long long)run);
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_ROW)
+		r = journal_fail(j, rc, err, "reading a run");
+	return r;
+}
