@@ -170,12 +170,40 @@ static const char *runtime_extension(const char *w)
 	return NULL;
 }
 
+/*
+ * bundle + "/" + rel, with ".." taken lexically, as the runtime's
+ * filepath.Join / realpath of a bundle-relative source would: the result
+ * is a host path, which may well lie outside the bundle.
+ */
 static int join_bundle(const char *bundle, const char *rel, char **ret)
 {
-	_cleanup_free_ char *joined = NULL;
+	_cleanup_free_ char *joined = NULL, *out = NULL;
 	if (asprintf(&joined, "%s/%s", bundle, rel) < 0)
 		return -ENOMEM;
-	return import_path_normalize(joined, ret);
+	out = malloc(strlen(joined) + 2);
+	if (!out)
+		return -ENOMEM;
+	size_t o = 0;
+	for (const char *p = joined; *p;) {
+		while (*p == '/')
+			p++;
+		const char *end = strchrnul(p, '/');
+		size_t n = (size_t)(end - p);
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[--o] != '/')
+				;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			out[o++] = '/';
+			memcpy(out + o, p, n);
+			o += n;
+		}
+		p = end;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = '\0';
+	*ret = TAKE_PTR(out);
+	return 0;
 }
 
 static void add_overlay_layers(struct oci_ctx *c, struct import_entry *e, const char *w, const struct ynode *at)
@@ -315,11 +343,7 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 			else
 				mem(c, r);
 		} else if (c->bundle_dir) {
-			int r = join_bundle(c->bundle_dir, source, &e->source);
-			if (r == -ELOOP || r == -EINVAL)
-				oci_problem(c, ynode_get(m, "source"), "%s.source '%s' leaves the bundle", where, source);
-			else
-				mem(c, r);
+			mem(c, join_bundle(c->bundle_dir, source, &e->source));
 			mem(c, import_strv_addf(&dropped, "source '%s' is relative to the bundle directory", source));
 		} else {
 			oci_problem(c, ynode_get(m, "source"), "%s.source '%s' is relative and the bundle is unknown", where,
@@ -436,7 +460,7 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 	struct ylimits lim;
 	struct oci_ctx c = { .name = name, .bundle_dir = bundle_dir, .probs = probs };
 	struct import_strv masked = { 0 }, readonly = { 0 };
-	_cleanup_free_ char *body = NULL;
+	_cleanup_free_ char *body = NULL, *line = NULL; /* before the first goto */
 	size_t body_len = 0;
 	FILE *bodyf = NULL;
 	int r = 0;
@@ -536,7 +560,6 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 		goto out;
 	}
 
-	_cleanup_free_ char *line = NULL;
 	if (asprintf(&line, "A mount plan imported by `mplan import-oci` from %s.", name) < 0) {
 		r = error_set_errno(err, ENOMEM, "import-oci: %s", name);
 		goto out;
