@@ -357,6 +357,7 @@ static void parse_requires(struct parser *p, const struct ynode *n, struct ir_en
 
 static void parse_entry(struct parser *p, const struct ynode *n, struct ir_entry *e)
 {
+	char label[32];
 	uint64_t seen = 0;
 	const struct ynode *type = ynode_get(n, "type");
 	const struct fs_type *fs = NULL;
@@ -367,7 +368,8 @@ static void parse_entry(struct parser *p, const struct ynode *n, struct ir_entry
 	e->fs_class = FS_UNKNOWN;
 	e->requires.timeout_ms = MP_DEFAULT_TIMEOUT_MS;
 	e->requires.carrier = true;
-	if (!check_map(p, "a mount entry", n))
+	snprintf(label, sizeof(label), "mounts[%u]", e->index);
+	if (!check_map(p, label, n))
 		return;
 
 	/* The type first: which other keys apply depends on it. */
@@ -507,8 +509,10 @@ static void parse_plan(struct parser *p, const struct ynode *root)
 				plan->version = 1;
 		} else if (strcmp(row->name, "root") == 0) {
 			struct ir_path r = { 0 };
-			if (get_path(p, "root", v, &r, false))
+			if (get_path(p, "root", v, &r, false)) {
+				validate_path(p->sink, "root", &r);
 				plan->root = r.path;
+			}
 		} else if (strcmp(row->name, "readonly_root") == 0) {
 			get_bool(p, "readonly_root", v, &plan->readonly_root);
 			plan->readonly_root_loc = loc_of(v);

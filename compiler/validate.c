@@ -235,7 +235,7 @@ int validate_duration(const char *s, uint32_t *ret_ms)
  * messages ("target", "source", ...).  in_root paths may not climb above
  * "/" with "..": that would leave the root.
  */
-static void check_path(struct diag_sink *sink, const char *what, struct ir_path *p)
+void validate_path(struct diag_sink *sink, const char *what, struct ir_path *p)
 {
 	char *norm = NULL, *shown = NULL;
 	bool escapes = false;
@@ -283,7 +283,7 @@ static void check_word_path(struct diag_sink *sink, const char *what, struct ir_
 {
 	struct ir_path p = { .path = w->word, .in_root = true, .loc = w->loc };
 
-	check_path(sink, what, &p);
+	validate_path(sink, what, &p);
 	w->word = p.path;
 }
 
@@ -421,6 +421,12 @@ static int keyed_cmp(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* An id that was not written: parse.c gives it the target's position. */
+static bool is_default_id(const struct ir_entry *e)
+{
+	return e->id_loc.line == e->target.loc.line && e->id_loc.col == e->target.loc.col;
+}
+
 static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool ids)
 {
 	struct keyed *v = malloc((plan->n_entries ? plan->n_entries : 1) * sizeof(*v));
@@ -443,6 +449,8 @@ static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool 
 		}
 		a = &plan->entries[v[first].index];
 		b = &plan->entries[v[i].index];
+		if (ids && is_default_id(a) && is_default_id(b))
+			continue; /* both ids are their targets: E401 says it */
 		if (ids)
 			diag_emit(sink, DIAG_DUPLICATE_ID, b->id_loc.line, b->id_loc.col, b->id, a->id_loc.line);
 		else
@@ -502,11 +510,6 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 {
 	size_t before = sink->n_errors;
 
-	if (plan->root) {
-		struct ir_path root = { .path = plan->root, .loc = { 0, 0 } };
-		check_path(sink, "root", &root);
-		plan->root = root.path;
-	}
 	if (plan->n_entries > MP_MAX_ENTRIES)
 		diag_emit(sink, DIAG_TOO_MANY, 0, 0, "mounts", plan->n_entries, MP_MAX_ENTRIES);
 
@@ -515,24 +518,24 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 		bool id_is_target = e->id && e->target.path && strcmp(e->id, e->target.path) == 0 &&
 				    e->id_loc.line == e->target.loc.line && e->id_loc.col == e->target.loc.col;
 
-		check_path(sink, "target", &e->target);
+		validate_path(sink, "target", &e->target);
 		if (id_is_target) {
 			/* the default id is the normalized target */
 			free(e->id);
 			e->id = e->target.path ? strdup(e->target.path) : NULL;
 		}
 		if (e->fs_class == FS_BIND || e->fs_class == FS_BLOCK)
-			check_path(sink, "source", &e->source);
+			validate_path(sink, "source", &e->source);
 		for (size_t j = 0; j < e->n_lower; j++)
-			check_path(sink, "lower", &e->lower[j]);
+			validate_path(sink, "lower", &e->lower[j]);
 		if (e->n_lower > MP_MAX_OVERLAY_LOWER)
 			diag_emit(sink, DIAG_TOO_MANY, e->lower[0].loc.line, e->lower[0].loc.col, "lower layers", e->n_lower,
 				  MP_MAX_OVERLAY_LOWER);
-		check_path(sink, "upper", &e->upper);
-		check_path(sink, "work", &e->work);
+		validate_path(sink, "upper", &e->upper);
+		validate_path(sink, "work", &e->work);
 		if (e->requires.kind == REQUIRE_DEVICE) {
 			struct ir_path dev = { .path = e->requires.name, .loc = e->requires.loc };
-			check_path(sink, "device", &dev);
+			validate_path(sink, "device", &dev);
 			e->requires.name = dev.path;
 		}
 		if (e->type)

@@ -73,6 +73,14 @@ bool validate_idmap(struct diag_sink *sink, const char *map, uint32_t line, uint
 int validate_duration(const char *s, uint32_t *ret_ms);
 
 /*
+ * Check one path operand and normalize it in place: too long (E304), an
+ * unknown ${...} (E303), relative (E300), escaping the root with ".."
+ * when in_root (E302), not normalized (E301, naming the normal form).
+ * what names it in messages ("target", "source", ...).
+ */
+void validate_path(struct diag_sink *sink, const char *what, struct ir_path *p);
+
+/*
  * Check a parsed plan, normalizing its paths in place and resolving each
  * entry's options (attr_set/attr_clr, propagation, recursive, data).
  * Every problem goes to sink.  Returns the number of errors found.
