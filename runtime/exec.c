@@ -388,6 +388,27 @@ static int do_unpark(struct exec_ctx *ctx, struct exec_reg *park, const char *pa
 }
 
 /*
+ * fsconfig KEY = the object at fd.  Overlay (6.13+) takes the fd itself
+ * (FSCONFIG_SET_FD) and shows the layer's real path in mountinfo; other
+ * filesystems and older kernels get "/proc/self/fd/N", which the kernel
+ * follows to the same inode.  Either way no path string is walked again.
+ */
+static int fs_set_path(struct exec_reg *fs, const char *key, int fd, struct mp_error *err)
+{
+	char proc[RESOLVE_PROC_FD_MAX];
+	int r;
+
+	if (fs->is_overlay && !fs->no_set_fd) {
+		r = mount_fs_set_fd(fs->fd, key, fd, err);
+		if (r != -EINVAL)
+			return r;
+		fs->no_set_fd = true;
+	}
+	resolve_proc_fd(fd, proc);
+	return mount_fs_set(fs->fd, false, key, proc, err);
+}
+
+/*
  * An overlay layer (lowerdir+).  Given as /proc/self/fd/N, one per
  * fsconfig call, so no one-page or 256-byte limit applies.  A kernel
  * before 6.8 does not know lowerdir+ (EINVAL, "Unknown parameter"): then
@@ -395,15 +416,13 @@ static int do_unpark(struct exec_ctx *ctx, struct exec_reg *park, const char *pa
  */
 static int fs_add_layer(struct exec_ctx *ctx, struct exec_reg *fs, int layer_fd, struct mp_error *err)
 {
-	char proc[RESOLVE_PROC_FD_MAX];
 	int dup_fd, r;
 
 	if (!fs->lowerdir_fallback) {
 		if (ctx->no_lowerdir_plus && fs->n_held == 0 && fs->n_layers == 0)
 			fs->lowerdir_fallback = true;
 		else {
-			resolve_proc_fd(layer_fd, proc);
-			r = mount_fs_set(fs->fd, false, "lowerdir+", proc, err);
+			r = fs_set_path(fs, "lowerdir+", layer_fd, err);
 			if (r == 0)
 				return fd_list_add(&fs->held, &fs->n_held, &fs->cap_held,
 						   fcntl(layer_fd, F_DUPFD_CLOEXEC, 3));
@@ -675,7 +694,6 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	case OP_FSCONFIG_PATH:
 	case OP_FSCONFIG_PARK: {
 		const char *key = S(ctx, in->o[1]);
-		char proc[RESOLVE_PROC_FD_MAX];
 		int pfd;
 
 		r = reg_get(ctx, in->o[0], REG_FS, &a, err);
@@ -694,8 +712,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		}
 		if (a->is_overlay && strcmp(key, "lowerdir+") == 0)
 			return fs_add_layer(ctx, a, pfd, err);
-		resolve_proc_fd(pfd, proc);
-		r = mount_fs_set(a->fd, false, key, proc, err);
+		r = fs_set_path(a, key, pfd, err);
 		if (r < 0)
 			return r;
 		if (op == OP_FSCONFIG_PATH) /* looked up again at FSCONFIG_CMD_CREATE by most filesystems */

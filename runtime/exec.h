@@ -70,6 +70,7 @@ struct exec_reg {
 	int *layers;
 	uint32_t n_layers, cap_layers;
 	bool lowerdir_fallback;
+	bool no_set_fd; /* REG_FS: the filesystem refused FSCONFIG_SET_FD once: use /proc/self/fd strings */
 	bool is_overlay; /* REG_FS of type overlay */
 	bool recursive;  /* REG_TREE cloned with AT_RECURSIVE: attributes go to the whole clone */
 };

@@ -136,6 +136,19 @@ int mount_fs_set(int fs_fd, bool flag, const char *key, const char *value, struc
 	return 0;
 }
 
+int mount_fs_set_fd(int fs_fd, const char *key, int fd, struct mp_error *err)
+{
+	char msg[512];
+
+	if (fsconfig(fs_fd, FSCONFIG_SET_FD, key, NULL, fd) == 0)
+		return 0;
+	if (errno == EINVAL) {
+		mount_fs_messages(fs_fd, msg, sizeof(msg)); /* not the caller's error: forget it */
+		return error_set(err, EINVAL, "fsconfig '%s' takes no fd", key);
+	}
+	return fs_error(fs_fd, errno, key, err);
+}
+
 int mount_fs_create(int fs_fd, uint32_t attr, int *ret_tree, struct mp_error *err)
 {
 	int tree;

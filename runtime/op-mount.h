@@ -38,6 +38,14 @@ int mount_fs_open(const char *type, int *ret_fs, struct mp_error *err);
 /* fsconfig SET_FLAG (value NULL) or SET_STRING; on failure the kernel's own messages are in err. */
 int mount_fs_set(int fs_fd, bool flag, const char *key, const char *value, struct mp_error *err);
 
+/*
+ * fsconfig SET_FD key = fd (overlay takes its layers this way since 6.13 and
+ * then shows their real paths); -EINVAL (messages drained) when the
+ * filesystem does not take an fd for key, so the caller can pass
+ * /proc/self/fd/N as a string instead.
+ */
+int mount_fs_set_fd(int fs_fd, const char *key, int fd, struct mp_error *err);
+
 /* fsconfig CMD_CREATE then fsmount with attr (MOUNT_ATTR_*): the detached mount in *ret_tree. */
 int mount_fs_create(int fs_fd, uint32_t attr, int *ret_tree, struct mp_error *err);
 
