@@ -9,15 +9,19 @@
  * verification, no journal, no error context: whatever mrun spends above
  * this is overhead, and the benchmark reports it as a ratio to this floor.
  *
- * The unmounts are measured three ways, because the kernel charges them
- * very differently: umount2(path, 0) per mount waits for one RCU grace
- * period each; umount2(path, MNT_DETACH) per mount; and one
- * umount2(root, MNT_DETACH) of the parent that holds all N mounts.
+ * The unmounts are measured three ways, because the kernel may charge them
+ * very differently: umount2(path, 0) per mount (said to wait for one RCU
+ * grace period each); umount2(path, MNT_DETACH) per mount, as mrun's undo
+ * does; and one umount2(root, MNT_DETACH) of the parent that holds all N
+ * mounts (cheapest, but it unmounts what the run did not make too).
  *
  *   floor mktree N DIR         make DIR/src/sI and DIR/root/dI (I < N), and
  *                              make DIR/root a mount (bound onto itself)
  *   floor apply N DIR          bind DIR/src/sI onto dI inside DIR/root
- *   floor umount N DIR MODE    MODE: each | lazy | parent
+ *   floor umount N DIR MODE    MODE: each (umount2 by path), lazy
+ *                              (MNT_DETACH through the resolved fd, as
+ *                              mrun's undo), lazypath (MNT_DETACH by
+ *                              path), parent (one MNT_DETACH)
  *   floor mkmixed N DIR        the tree of the mixed plan (see run-bench.sh)
  *   floor mixed N DIR          apply the mixed plan: per 10 entries 2 tmpfs,
  *                              4 read-only binds, 2 binds, 1 overlay of
@@ -76,9 +80,17 @@ static int resolve_in_root(int rootfd, const char *path)
 	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
 }
 
+/* As mrun: the source is opened O_PATH first (an in-root source is
+ * resolved, a host source opened), then cloned from the fd. */
 static int open_clone(const char *src, unsigned flags)
 {
-	return (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | flags);
+	int fd = open(src, O_PATH | O_CLOEXEC), tree;
+
+	if (fd < 0)
+		return -1;
+	tree = (int)syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | flags);
+	close(fd);
+	return tree;
 }
 
 static int move_onto(int tree, int target)
@@ -166,19 +178,39 @@ static void cmd_umount(unsigned n, const char *dir, const char *mode)
 		snprintf(path, sizeof path, "%s/root", dir);
 		if (umount2(path, MNT_DETACH) < 0)
 			die("umount2", path);
-	} else {
-		int flags = UMOUNT_NOFOLLOW;
+	} else if (strcmp(mode, "each") == 0 || strcmp(mode, "lazypath") == 0) {
+		int flags = UMOUNT_NOFOLLOW | (mode[0] == 'l' ? MNT_DETACH : 0);
 
-		if (strcmp(mode, "lazy") == 0)
-			flags |= MNT_DETACH;
-		else if (strcmp(mode, "each") != 0)
-			die("unknown umount mode", mode);
-		/* Reverse order, as a rollback undoes. */
+		/* A plain unmount goes by path: an O_PATH fd on the mount would
+		 * itself keep it busy (EBUSY). */
 		for (unsigned i = n; i-- > 0;) {
 			snprintf(path, sizeof path, "%s/root/d%u", dir, i);
 			if (umount2(path, flags) < 0)
 				die("umount2", path);
 		}
+	} else if (strcmp(mode, "lazy") == 0) {
+		int rootfd = open_root(dir);
+
+		/* Reverse order, as a rollback undoes; each target resolved in
+		 * the root and detached through its fd, as mrun's undo does, so
+		 * a swapped symlink cannot point the unmount elsewhere. */
+		for (unsigned i = n; i-- > 0;) {
+			char target[64];
+			int fd;
+
+			snprintf(target, sizeof target, "/d%u", i);
+			fd = resolve_in_root(rootfd, target);
+			if (fd < 0)
+				die("openat2", target);
+			snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+			if (umount2(path, MNT_DETACH) < 0)
+				die("umount2", target);
+			close(fd);
+		}
+		close(rootfd);
+	} else {
+		errno = EINVAL;
+		die("unknown umount mode", mode);
 	}
 	printf("inner_ns=%llu\n", (unsigned long long)(now_ns() - t0));
 }
@@ -368,7 +400,7 @@ int main(int argc, char **argv)
 	unsigned n;
 
 	if (argc < 4) {
-		fputs("usage: floor mktree|apply|mkmixed|mixed N DIR | floor umount N DIR each|lazy|parent\n", stderr);
+		fputs("usage: floor mktree|apply|mkmixed|mixed N DIR | floor umount N DIR each|lazy|lazypath|parent\n", stderr);
 		return 2;
 	}
 	n = (unsigned)strtoul(argv[2], NULL, 10);

@@ -10,8 +10,9 @@
 # tree (build/bench/benchtime does the namespaces and the timing):
 #
 #   floor        build/bench/floor: the same syscalls as mrun, nothing else;
-#                its unmounts three ways (umount2 each, MNT_DETACH each, one
-#                MNT_DETACH of the parent holding all N)
+#                its unmounts four ways (umount2 each by path, MNT_DETACH
+#                each through the resolved fd as mrun's undo does, MNT_DETACH
+#                each by path, one MNT_DETACH of the parent holding all N)
 #   mrun         `mrun apply` with its journal at the default path (a tmpfs
 #                /run, as on a booted Debian) and with --journal on a fresh
 #                tmpfs file; `mrun rollback`; `mrun apply --dry-run` (load +
@@ -145,31 +146,37 @@ gen_mixed() {
 	}' >"$W/mixed-$n.fstab"
 }
 
-# Can mountplan run this plan?  Compile it, apply and roll it back once in
-# a throwaway namespace; on failure say why (into the results) and leave
-# the mrun contenders out.  Prints "yes" or the reason.
-probe_mrun() { # NAME
+# What this mrun build can do, from its usage text: the journal flag,
+# rollback, a journal-off mode, --dry-run.  The mrun rows follow what
+# exists (the executor and the journal land in steps).
+mrun_usage() { "$MRUN" --help 2>&1; "$MRUN" apply --help 2>&1; "$MRUN" help 2>&1; }
+mrun_has() { mrun_usage | grep -q -- "$1"; }
+
+# Can mountplan run this plan?  Compile it, apply it (and roll it back, if
+# this mrun can) once in a throwaway namespace; on failure say why (into
+# the results) and leave the mrun contenders out.  Prints "yes" or why.
+probe_mrun() { # NAME MKTREE-CMD N
 	name=$1
 	[ -x "$MPLAN" ] && [ -x "$MRUN" ] || { echo "build/mplan or build/mrun missing"; return; }
 	if ! "$MPLAN" compile "$W/$name.yaml" -o "$W/$name.mpb" >"$W/probe.out" 2>&1; then
 		echo "mplan compile fails: $(head -c 200 "$W/probe.out" | tr '\n' ' ')"
 		return
 	fi
+	rb=
+	mrun_has rollback && rb=yes
+	jr=
+	mrun_has --journal && jr="--journal $T/probe.db"
 	if ! unshare -m --propagation private sh -c '
 		set -e
 		mount -t tmpfs tmpfs "$1"
-		"$2" mk"$4" "$5" "$1" >/dev/null
-		"$3" apply "$6" --root "$1/root" --journal "$1/probe.db"
-		"$3" rollback --root "$1/root" --journal "$1/probe.db"
-	' probe "$T" "$FLOOR" "$MRUN" "$(case $name in mixed-*) echo mixed ;; *) echo tree ;; esac)" "${name#*-}" "$W/$name.mpb" >"$W/probe.out" 2>&1; then
+		"$2" "$4" "$5" "$1" >/dev/null
+		"$3" apply "$6" --root "$1/root" $8
+		[ -z "$7" ] || "$3" rollback --root "$1/root" $8
+	' probe "$T" "$FLOOR" "$MRUN" "$2" "$3" "$W/$name.mpb" "$rb" "$jr" >"$W/probe.out" 2>&1; then
 		echo "mrun apply/rollback fails: $(head -c 300 "$W/probe.out" | tr '\n' ' ')"
 		return
 	fi
 	echo yes
-}
-
-has_dry_run() {
-	"$MRUN" apply --help 2>&1 | grep -q -- '--dry-run'
 }
 
 # --- one spec per workload ------------------------------------------------
@@ -183,23 +190,33 @@ spec_head() {
 
 mrun_contenders() { # NAME MKTREE-CMD N
 	name=$1 mk=$2 n=$3
-	why=$(probe_mrun "$name")
+	why=$(probe_mrun "$name" "$mk" "$n")
 	if [ "$why" != yes ]; then
 		echo "$name: mountplan rows missing: $why" >>"$notes"
 		return
 	fi
-	cat <<EOF
-contender mrun
-! $FLOOR $mk $n $T
-! $MOUNT --bind $W/run /run
-= apply $MRUN apply $W/$name.mpb --root $T/root
-= rollback $MRUN rollback --root $T/root
-contender mrun-tmpfsjournal
-! $FLOOR $mk $n $T
-= apply $MRUN apply $W/$name.mpb --root $T/root --journal $T/journal.db
-= rollback $MRUN rollback --root $T/root --journal $T/journal.db
-EOF
-	if has_dry_run; then
+	rollback=
+	if mrun_has rollback; then
+		rollback=yes
+	else
+		echo "$name: no \`mrun rollback\` in this build: rollback rows missing" >>"$notes"
+	fi
+	# Default settings: the default journal path, on a tmpfs /run.
+	printf 'contender mrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= apply %s apply %s/%s.mpb --root %s/root\n' \
+		"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
+	[ -z "$rollback" ] || printf '= rollback %s rollback --root %s/root\n' "$MRUN" "$T"
+	if mrun_has --journal; then
+		printf 'contender mrun-tmpfsjournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --journal %s/journal.db\n' \
+			"$FLOOR" "$mk" "$n" "$T" "$MRUN" "$W" "$name" "$T" "$T"
+		[ -z "$rollback" ] || printf '= rollback %s rollback --root %s/root --journal %s/journal.db\n' "$MRUN" "$T" "$T"
+	else
+		echo "$name: no --journal in this build: the journal-on-tmpfs-path rows are missing" >>"$notes"
+	fi
+	if mrun_has --no-journal; then
+		printf 'contender mrun-nojournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --no-journal\n' \
+			"$FLOOR" "$mk" "$n" "$T" "$MRUN" "$W" "$name" "$T"
+	fi
+	if mrun_has --dry-run; then
 		printf 'contender mrun-dryrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= load-verify %s apply --dry-run %s/%s.mpb --root %s/root\n' \
 			"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
 	fi
@@ -217,6 +234,10 @@ contender floor-lazy
 ! $FLOOR mktree $n $T
 = apply $FLOOR apply $n $T
 = umount-lazy $FLOOR umount $n $T lazy
+contender floor-lazypath
+! $FLOOR mktree $n $T
+= apply $FLOOR apply $n $T
+= umount-lazypath $FLOOR umount $n $T lazypath
 contender floor-parent
 ! $FLOOR mktree $n $T
 = apply $FLOOR apply $n $T

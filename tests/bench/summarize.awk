@@ -26,6 +26,26 @@ function median(a, n) {
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 
+# Median over rounds of the per-round ratio a/b (workload w, N n); "" if
+# no round has both.
+function ratio_med(w, n, a, b,    r, q, c, ka, kb) {
+	ka = w SUBSEP n SUBSEP a; kb = w SUBSEP n SUBSEP b; q = 0; split("", c)
+	for (r = 0; r <= maxround; r++)
+		if ((ka, r) in val && (kb, r) in val && val[kb, r] > 0)
+			c[++q] = val[ka, r] / val[kb, r]
+	return q ? median(c, q) : ""
+}
+
+function target(what, w, n, a, b, op, goal,    x, met) {
+	x = ratio_med(w, n, a, b)
+	if (x == "") {
+		printf "| %s | not measured | – |\n", what
+		return
+	}
+	met = op == "<=" ? x <= goal : x >= goal
+	printf "| %s | %.2f× | %s |\n", what, x, met ? "met" : "**not met**"
+}
+
 function add(key, round, value) {
 	val[key, round] = value
 	if (!((key, round) in seen_round)) {
@@ -38,17 +58,20 @@ function add(key, round, value) {
 
 BEGIN {
 	# Rows in table order: series key, label, ratio reference step.
-	nrow = split("floor.apply floor.apply.inner floor.umount-each floor.umount-each.inner floor-lazy.umount-lazy floor-lazy.umount-lazy.inner floor-parent.umount-parent floor-parent.umount-parent.inner mrun.apply mrun-tmpfsjournal.apply mrun.rollback mrun-tmpfsjournal.rollback mrun-dryrun.load-verify mount-a.apply mount-loop.apply mount-loop.rollback bwrap.net bwrap.empty true.exec", rows, " ")
+	nrow = split("floor.apply floor.apply.inner floor.umount-each floor.umount-each.inner floor-lazy.umount-lazy floor-lazy.umount-lazy.inner floor-lazypath.umount-lazypath floor-lazypath.umount-lazypath.inner floor-parent.umount-parent floor-parent.umount-parent.inner mrun.apply mrun-tmpfsjournal.apply mrun-nojournal.apply mrun.rollback mrun-tmpfsjournal.rollback mrun-dryrun.load-verify mount-a.apply mount-loop.apply mount-loop.rollback bwrap.net bwrap.empty true.exec", rows, " ")
 	label["floor.apply"] = "floor: apply"
 	label["floor.apply.inner"] = "floor: apply, in-process"
 	label["floor.umount-each"] = "floor: umount2 each"
 	label["floor.umount-each.inner"] = "floor: umount2 each, in-process"
-	label["floor-lazy.umount-lazy"] = "floor: umount2 MNT_DETACH each"
-	label["floor-lazy.umount-lazy.inner"] = "floor: umount2 MNT_DETACH each, in-process"
+	label["floor-lazy.umount-lazy"] = "floor: umount2 MNT_DETACH each, through the fd"
+	label["floor-lazy.umount-lazy.inner"] = "floor: MNT_DETACH each through the fd, in-process"
+	label["floor-lazypath.umount-lazypath"] = "floor: umount2 MNT_DETACH each, by path"
+	label["floor-lazypath.umount-lazypath.inner"] = "floor: MNT_DETACH each by path, in-process"
 	label["floor-parent.umount-parent"] = "floor: one umount2 MNT_DETACH of the parent"
 	label["floor-parent.umount-parent.inner"] = "floor: one MNT_DETACH of the parent, in-process"
 	label["mrun.apply"] = "mrun apply (default journal, tmpfs /run)"
 	label["mrun-tmpfsjournal.apply"] = "mrun apply --journal (new db on tmpfs)"
+	label["mrun-nojournal.apply"] = "mrun apply --no-journal (comparison only)"
 	label["mrun.rollback"] = "mrun rollback (default journal)"
 	label["mrun-tmpfsjournal.rollback"] = "mrun rollback --journal (tmpfs db)"
 	label["mrun-dryrun.load-verify"] = "mrun apply --dry-run (load + verify)"
@@ -145,5 +168,25 @@ END {
 			printf "\"%s\"\n%s\n\n", label[sl[k]], pts[w SUBSEP sl[k]] >out
 		}
 		close(out)
+	}
+
+	# The targets of issue 8, at the largest N of the bind workload.
+	tn = 0
+	for (i = 1; i <= nwn; i++) {
+		split(order[i], p, SUBSEP)
+		if (p[1] == "bind" && p[2] + 0 > tn)
+			tn = p[2] + 0
+	}
+	if (tn > 0) {
+		printf "\nTargets at N = %d bind mounts (median of per-round ratios):\n\n", tn
+		print "| target | measured | |"
+		print "|---|---:|---|"
+		target("mrun apply (default journal) ≤ 1.25× the floor", "bind", tn, "mrun.apply", "floor.apply", "<=", 1.25)
+		target("mrun apply ≥ 5× faster than mount -a -T", "bind", tn, "mount-a.apply", "mrun.apply", ">=", 5)
+		target("mrun apply ≥ 100× faster than the mount --bind loop", "bind", tn, "mount-loop.apply", "mrun.apply", ">=", 100)
+		target("mrun apply ≥ 100× faster than bubblewrap (full − empty)", "bind", tn, "bwrap.net", "mrun.apply", ">=", 100)
+		target("mrun rollback ≤ 1.25× the floor's umount2 each", "bind", tn, "mrun.rollback", "floor.umount-each", "<=", 1.25)
+		target("mrun rollback ≤ 1.25× the floor's MNT_DETACH each (mrun's mechanism)", "bind", tn, "mrun.rollback", "floor-lazy.umount-lazy", "<=", 1.25)
+		target("(for reference) floor MNT_DETACH of the parent / floor umount2 each", "bind", tn, "floor-parent.umount-parent", "floor.umount-each", "<=", 1)
 	}
 }
