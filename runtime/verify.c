@@ -73,6 +73,10 @@ struct verifier {
 	uint32_t n_states;
 	uint32_t *free_slots;   /* reusable slots of states[] */
 	uint32_t n_free;
+	uint8_t *tmp;           /* n_regs: the state along an optional step's failure path */
+	uint32_t *entry_last;   /* per entry: its last instruction (optional failures continue after it) */
+	uint32_t *entry_wstart; /* per entry + 1: where its written registers start in entry_writes */
+	uint32_t *entry_writes; /* every register each entry writes, grouped by entry */
 };
 
 static const char *reg_state_name(enum reg_state s)
@@ -264,7 +268,9 @@ static int verify_read(struct verifier *v, int slot, uint32_t r, enum opnd_kind 
 	case REG_CLOSED:
 		return verify_fail(v, slot, "register r%u read after it is closed", r);
 	case REG_MIXED:
-		return verify_fail(v, slot, "register r%u is not written (with one type) on every path to here", r);
+		return verify_fail(v, slot,
+				   "register r%u is not written (with one type) on every path to here "
+				   "(a jump or an optional step's failure skips its write)", r);
 	case REG_LOOP: case REG_USERNS: case REG_TREE: case REG_FS: case REG_PARK:
 		break;
 	}
@@ -285,8 +291,8 @@ static void verify_merge(struct verifier *v, const uint8_t *js)
 			v->regs[r] = REG_MIXED;
 }
 
-/* Record that the current state flows to instruction t. */
-static int verify_jump_to(struct verifier *v, int jslot, uint32_t t)
+/* Record that state `from` flows to instruction t (t > the current index). */
+static int verify_flow_to(struct verifier *v, int jslot, uint32_t t, const uint8_t *from)
 {
 	uint32_t n_regs = v->p->hdr.n_regs;
 	uint32_t slot;
@@ -295,7 +301,7 @@ static int verify_jump_to(struct verifier *v, int jslot, uint32_t t)
 		uint8_t *js = v->states[v->pending[t] - 1];
 
 		for (uint32_t r = 0; r < n_regs; r++)
-			if (js[r] != v->regs[r])
+			if (js[r] != from[r])
 				js[r] = REG_MIXED;
 		return 0;
 	}
@@ -311,8 +317,103 @@ static int verify_jump_to(struct verifier *v, int jslot, uint32_t t)
 			return error_set_errno(v->err, ENOMEM, "verify");
 		v->n_states++;
 	}
-	memcpy(v->states[slot], v->regs, n_regs);
+	memcpy(v->states[slot], from, n_regs);
 	v->pending[t] = slot + 1;
+	return 0;
+}
+
+/*
+ * An MP_IF_OPTIONAL step that fails (or a WAIT_* of it that times out) makes
+ * the interpreter undo its entry's done steps and continue after the entry's
+ * last instruction: an edge the program does not spell as a JUMP.  Along it
+ * the step's own writes did not happen and every register its entry writes
+ * is undone (closed), so a later read of one is refused like any read on a
+ * path that skipped the write.  A top-level step (MP_ENTRY_PLAN) is skipped
+ * alone.  Called before the step's writes are applied.
+ */
+static int verify_optional_edge(struct verifier *v, uint32_t entry)
+{
+	const struct program *p = v->p;
+	uint32_t t;
+
+	if (entry == MP_ENTRY_PLAN) {
+		t = v->index + 1;
+		memcpy(v->tmp, v->regs, p->hdr.n_regs);
+	} else {
+		t = v->entry_last[entry] + 1;
+		memcpy(v->tmp, v->regs, p->hdr.n_regs);
+		for (uint32_t k = v->entry_wstart[entry]; k < v->entry_wstart[entry + 1]; k++)
+			v->tmp[v->entry_writes[k]] = REG_CLOSED;
+	}
+	if (t >= p->hdr.n_insns)
+		return 0; /* nothing runs after it but the final close of every register */
+	return verify_flow_to(v, -1, t, v->tmp);
+}
+
+static bool is_write_kind(enum opnd_kind k)
+{
+	switch (k) {
+	case K_WLOOP: case K_WUSERNS: case K_WTREE: case K_WFS: case K_WPARK:
+		return true;
+	case K_NONE: case K_STR: case K_PATH: case K_SRC: case K_MAP: case K_U32: case K_LO: case K_HI:
+	case K_JUMP: case K_RLOOP: case K_RUSERNS: case K_RTREE: case K_RFS: case K_RPARK: case K_RANY:
+	case K__COUNT:
+		break;
+	}
+	return false;
+}
+
+/* The registers instruction in writes, those in range (the rest is refused by the pass). */
+static uint32_t insn_writes(const struct program *p, const struct mp_insn *in, uint32_t out[MP_NOPERANDS])
+{
+	uint32_t n = 0;
+
+	if (in->op >= OP__COUNT)
+		return 0;
+	for (int slot = 0; slot < MP_NOPERANDS; slot++)
+		if (is_write_kind(op_operand_kind(in->op, slot)) && in->o[slot] < p->hdr.n_regs)
+			out[n++] = in->o[slot];
+	return n;
+}
+
+/* Index each entry's last instruction and the registers it writes (for verify_optional_edge). */
+static int verify_index_entries(struct verifier *v)
+{
+	const struct program *p = v->p;
+	uint32_t n_entries = p->hdr.n_entries, n_insns = p->hdr.n_insns;
+	_cleanup_free_ uint32_t *fill = NULL;
+	uint32_t w[MP_NOPERANDS];
+	uint64_t total;
+
+	v->entry_last = calloc(n_entries ? n_entries : 1, sizeof(*v->entry_last));
+	v->entry_wstart = calloc((size_t)n_entries + 1, sizeof(*v->entry_wstart));
+	if (!v->entry_last || !v->entry_wstart)
+		return error_set_errno(v->err, ENOMEM, "verify");
+	/* Count writes per entry (entries out of range are refused later by verify_debug). */
+	for (uint32_t i = 0; i < n_insns; i++) {
+		uint32_t e = p->debug[i].entry;
+
+		if (e >= n_entries)
+			continue;
+		v->entry_last[e] = i;
+		v->entry_wstart[e + 1] += insn_writes(p, &p->insns[i], w);
+	}
+	for (uint32_t e = 0; e < n_entries; e++)
+		v->entry_wstart[e + 1] += v->entry_wstart[e];
+	total = v->entry_wstart[n_entries];
+	v->entry_writes = calloc(total ? total : 1, sizeof(*v->entry_writes));
+	fill = calloc(n_entries ? n_entries : 1, sizeof(*fill));
+	if (!v->entry_writes || !fill)
+		return error_set_errno(v->err, ENOMEM, "verify");
+	for (uint32_t i = 0; i < n_insns; i++) {
+		uint32_t e = p->debug[i].entry, n;
+
+		if (e >= n_entries)
+			continue;
+		n = insn_writes(p, &p->insns[i], w);
+		for (uint32_t k = 0; k < n; k++)
+			v->entry_writes[v->entry_wstart[e] + fill[e]++] = w[k];
+	}
 	return 0;
 }
 
@@ -597,6 +698,10 @@ static void verifier_free(struct verifier *v)
 	free(v->free_slots);
 	free(v->pending);
 	free(v->regs);
+	free(v->tmp);
+	free(v->entry_last);
+	free(v->entry_wstart);
+	free(v->entry_writes);
 }
 
 static int verify_header_strings(const struct program *p, struct mp_error *err)
@@ -614,26 +719,39 @@ static int verify_run(struct verifier *v)
 {
 	const struct program *p = v->p;
 	uint32_t n_insns = p->hdr.n_insns, n_regs = p->hdr.n_regs;
-	uint64_t n_jumps = 0;
+	uint64_t n_edges = 0;
+	bool optional = false;
 	int r;
 
-	for (uint32_t i = 0; i < n_insns; i++)
+	for (uint32_t i = 0; i < n_insns; i++) {
 		if (p->insns[i].op < OP__COUNT && op_has_jump(p->insns[i].op))
-			n_jumps++;
-	/* Each jump costs at most two passes over the register state. */
-	if (n_jumps * n_regs > MP_MAX_VERIFY_WORK)
-		return error_set(v->err, E2BIG, "program too complex to verify: %" PRIu64 " jumps over %u registers (limit %u)",
-				 n_jumps, n_regs, MP_MAX_VERIFY_WORK);
+			n_edges++;
+		if (p->insns[i].flags & MP_IF_OPTIONAL) {
+			n_edges++;
+			optional = true;
+		}
+	}
+	/* Each edge (jump or optional failure) costs at most two passes over the register state. */
+	if (n_edges * n_regs > MP_MAX_VERIFY_WORK)
+		return error_set(v->err, E2BIG,
+				 "program too complex to verify: %" PRIu64 " jumps and optional steps over %u registers (limit %u)",
+				 n_edges, n_regs, MP_MAX_VERIFY_WORK);
 
 	v->regs = calloc(n_regs ? n_regs : 1, 1);
-	if (!v->regs)
+	v->tmp = calloc(n_regs ? n_regs : 1, 1);
+	if (!v->regs || !v->tmp)
 		return error_set_errno(v->err, ENOMEM, "verify");
-	if (n_jumps) {
+	if (n_edges) {
 		v->pending = calloc(n_insns, sizeof(*v->pending));
-		v->states = calloc(n_jumps, sizeof(*v->states));
-		v->free_slots = calloc(n_jumps, sizeof(*v->free_slots));
+		v->states = calloc(n_edges, sizeof(*v->states));
+		v->free_slots = calloc(n_edges, sizeof(*v->free_slots));
 		if (!v->pending || !v->states || !v->free_slots)
 			return error_set_errno(v->err, ENOMEM, "verify");
+	}
+	if (optional) {
+		r = verify_index_entries(v);
+		if (r < 0)
+			return r;
 	}
 
 	for (uint32_t i = 0; i < n_insns; i++) {
@@ -653,10 +771,15 @@ static int verify_run(struct verifier *v)
 		r = verify_debug(p, i, v->err);
 		if (r < 0)
 			return r;
+		if (in->flags & MP_IF_OPTIONAL) {
+			r = verify_optional_edge(v, p->debug[i].entry);
+			if (r < 0)
+				return r;
+		}
 		verify_apply_writes(v, in);
 		for (int slot = 0; slot < MP_NOPERANDS; slot++)
 			if (op_operand_kind(in->op, slot) == K_JUMP) {
-				r = verify_jump_to(v, slot, in->o[slot]);
+				r = verify_flow_to(v, slot, in->o[slot], v->regs);
 				if (r < 0)
 					return r;
 			}

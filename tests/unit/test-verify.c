@@ -470,6 +470,38 @@ static void test_registers(void)
 	accepted(&b, "a register reused after CLOSE");
 }
 
+/* An optional step's failure continues after its entry: an edge with no JUMP. */
+static void test_optional(void)
+{
+	struct mpb b;
+
+	mpb_init(&b, 3, 2);
+	MPB_INSN(&b, OP_USERNS, 0, 2, mpb_str(&b, "0:1000:1"), mpb_str(&b, "0:1000:1"));
+	mpb_debug(&b, 0, MP_ENTRY_PLAN, 1, 1);
+	MPB_INSN(&b, OP_FSOPEN, MP_IF_OPTIONAL, 0, mpb_str(&b, "tmpfs"));
+	MPB_INSN(&b, OP_FSMOUNT, MP_IF_OPTIONAL, 1, 0, 0);
+	MPB_INSN(&b, OP_CLOSE, MP_IF_OPTIONAL, 0);
+	MPB_INSN(&b, OP_IDMAP, MP_IF_OPTIONAL, 1, 2);
+	MPB_INSN(&b, OP_MOVE, 0, 1, mpb_str(&b, "/x"));
+	mpb_debug(&b, 5, 1, 6, 1);
+	MPB_INSN(&b, OP_END, 0);
+	mpb_debug(&b, 6, MP_ENTRY_PLAN, 7, 1);
+	refused(&b, "insn 5 (MOVE): operand 0: register r1 is not written (with one type) on every path to here "
+		    "(a jump or an optional step's failure skips its write)",
+		"a read of a register written in an optional entry, after the entry");
+	mpb_debug(&b, 5, 0, 6, 1);
+	accepted(&b, "the same read inside the optional entry (prologue register read after it too)");
+
+	mpb_init(&b, 1, 1);
+	MPB_INSN(&b, OP_OPEN_TREE, MP_IF_OPTIONAL, 0, mpb_str(&b, "/a"), 0);
+	mpb_debug(&b, 0, MP_ENTRY_PLAN, 1, 1);
+	MPB_INSN(&b, OP_MOVE, 0, 0, mpb_str(&b, "/b"));
+	MPB_INSN(&b, OP_END, 0);
+	refused(&b, "insn 1 (MOVE): operand 0: register r0 is not written", "a read after an optional top-level step that writes it");
+	b.insns[0].flags = 0;
+	accepted(&b, "the same without optional");
+}
+
 static void test_debug(void)
 {
 	struct mpb b;
@@ -519,7 +551,7 @@ static void test_limits(void)
 	int r;
 
 	r = verify_jumps(40000, MP_MAX_REGS, &err);
-	if (!CHECK(r < 0 && strstr(err.msg, "program too complex to verify: 40000 jumps over 65536 registers"),
+	if (!CHECK(r < 0 && strstr(err.msg, "program too complex to verify: 40000 jumps and optional steps over 65536 registers"),
 		   "refuses a program whose jumps x registers exceed MP_MAX_VERIFY_WORK"))
 		tap_diag("rc %d: %s", r, err.msg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -544,6 +576,7 @@ int main(void)
 	test_immediates();
 	test_jumps();
 	test_registers();
+	test_optional();
 	test_debug();
 	test_limits();
 	return tap_done();
