@@ -21,8 +21,10 @@ _cleanup() {
 		done
 	done
 	for r in $_roots; do
-		umount -R "$r" 2>/dev/null
-		rm -rf "$r"
+		# deepest first; never let rm descend into a mount (binds show host sources)
+		awk -v r="$r" '$5 == r || index($5, r "/") == 1 { print length($5), $5 }' /proc/self/mountinfo |
+			sort -rn | cut -d' ' -f2- | while read -r m; do umount -l "$m" 2>/dev/null; done
+		rm -rf --one-file-system "$r"
 	done
 }
 trap _cleanup EXIT
@@ -64,6 +66,7 @@ setup_srv() {
 
 new_root() {
 	ROOT=$(mktemp -d /tmp/mrun-root.XXXXXX)
+	chmod 0755 "$ROOT"
 	_roots="$_roots $ROOT"
 }
 
