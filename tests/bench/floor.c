@@ -337,7 +337,7 @@ static int fs_mount(int fs)
 
 static void cmd_mixed(unsigned n, const char *dir)
 {
-	char src[PATH_BUF], target[64], val[64];
+	char src[PATH_BUF], target[64];
 	int rootfd = open_root(dir);
 	uint64_t t0 = now_ns();
 	int userns = make_userns("0 100000 65536\n");
@@ -362,8 +362,8 @@ static void cmd_mixed(unsigned n, const char *dir)
 			static const char *const dirs[] = { "a", "b", "u", "w" };
 
 			fs = fs_open("overlay");
-			/* Layers go in as /proc/self/fd/N of O_PATH fds, as mrun
-			 * passes every path-valued fsconfig parameter. */
+			/* Layers go in as O_PATH fds (FSCONFIG_SET_FD, overlay on
+			 * 6.13+), as mrun passes them. */
 			for (int j = 0; j < 4; j++) {
 				int lfd;
 
@@ -371,8 +371,8 @@ static void cmd_mixed(unsigned n, const char *dir)
 				lfd = open(src, O_PATH | O_CLOEXEC);
 				if (lfd < 0)
 					die("open", src);
-				snprintf(val, sizeof val, "/proc/self/fd/%d", lfd);
-				fs_config(fs, FSCONFIG_SET_STRING, keys[j], val);
+				if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FD, keys[j], NULL, lfd) < 0)
+					die("fsconfig", keys[j]);
 				close(lfd);
 			}
 			tree = fs_mount(fs);

@@ -2,16 +2,16 @@
 # the data summarize.awk writes: one index block per series, its title on
 # the block's first line.  run-bench.sh calls
 #   gnuplot -e "datafile='build/bench/plot.dat'; outfile='tests/bench/results.svg'" tests/bench/plot.gp
-# The mixed workload's data, in datafile.'.mixed', is the right-hand plot
-# when it exists.
+# The mixed workload's data, in datafile.'.mixed', is the lower plot when
+# it exists.  Colours repeat after 8 series; the dash pattern changes then.
 
-set terminal svg size 1400,620 dynamic enhanced font 'sans,11' background rgb 'white'
+set terminal svg size 1100,1100 dynamic enhanced font 'sans,11' background rgb 'white'
 set output outfile
 set logscale xy
 set xlabel 'N (mounts in the plan)'
 set ylabel 'µs per mount (median, whole command)'
 set grid xtics ytics mxtics mytics lc rgb '#dddddd'
-set key outside right top vertical font ',9' noenhanced
+set key outside right top vertical font ',10' noenhanced
 set xrange [7:1500]
 set style data linespoints
 
@@ -19,11 +19,11 @@ mixed = datafile.'.mixed'
 has_mixed = system('test -s '.mixed.' && echo 1 || echo 0') + 0
 nblocks(f) = system('grep -c "^\"" '.f) + 0
 
-if (has_mixed) set multiplot layout 1,2
+if (has_mixed) set multiplot layout 2,1
 set title 'bind mounts'
-plot for [i=0:nblocks(datafile)-1] datafile index i using 1:2 title columnheader(1) lw 2 pt 7 ps 0.7
+plot for [i=0:nblocks(datafile)-1] datafile index i using 1:2 title columnheader(1) lw 2 pt (i%13+1) ps 0.8 dashtype i/8+1
 if (has_mixed) {
 	set title 'mixed plan (tmpfs, ro binds, binds, overlay, idmapped bind)'
-	plot for [i=0:nblocks(mixed)-1] mixed index i using 1:2 title columnheader(1) lw 2 pt 7 ps 0.7
+	plot for [i=0:nblocks(mixed)-1] mixed index i using 1:2 title columnheader(1) lw 2 pt (i%13+1) ps 0.8 dashtype i/8+1
 	unset multiplot
 }

@@ -216,6 +216,7 @@ mrun_contenders() { # NAME MKTREE-CMD N
 		printf 'contender mrun-nojournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --no-journal\n' \
 			"$FLOOR" "$mk" "$n" "$T" "$MRUN" "$W" "$name" "$T"
 	fi
+	printf 'contender mrun-exec\n= exec %s --help\n' "$MRUN"
 	if mrun_has --dry-run; then
 		printf 'contender mrun-dryrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= load-verify %s apply --dry-run %s/%s.mpb --root %s/root\n' \
 			"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
@@ -292,6 +293,15 @@ done
 
 # --- summary --------------------------------------------------------------
 
+# Which journal the mrun rows had: the default one is where the trials
+# bound the tmpfs /run.
+if awk -F '\t' '$4 == "mrun" { f = 1 } END { exit !f }' "$RAW"; then
+	if [ -e "$W/run/mountplan/journal.db" ]; then
+		echo "mrun wrote its default journal (/run/mountplan/journal.db, here on the bench's tmpfs /run)" >>"$W/facts"
+	else
+		echo "this mrun build wrote no default journal (/run/mountplan/journal.db absent after the runs): its apply rows ran without a journal" >>"$W/facts"
+	fi
+fi
 machine="$(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs),"
 machine="$machine util-linux $("$MOUNT" --version | sed -n 's/.*util-linux \([0-9.]*\).*/\1/p'),"
 machine="$machine SQLite $(pkg-config --modversion sqlite3 2>/dev/null || echo '?'),"
@@ -307,6 +317,8 @@ out=$W/results.md
 	echo
 	echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`ninja bench\` ($ROUNDS rounds after $WARMUP warm-up per workload)."
 	echo "Machine: $machine."
+	echo "Tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- runtime compiler schema 2>/dev/null || echo ' (with uncommitted changes in runtime/, compiler/ or schema/)')."
+	[ ! -s "$W/facts" ] || sed 's/^/Note: /; s/$/./' "$W/facts"
 	echo
 	echo "Every trial runs in a fresh private mount namespace on a fresh tmpfs tree."
 	echo "Times are whole commands (fork/exec to exit, CLOCK_MONOTONIC around posix_spawn + wait4):"

@@ -58,7 +58,7 @@ function add(key, round, value) {
 
 BEGIN {
 	# Rows in table order: series key, label, ratio reference step.
-	nrow = split("floor.apply floor.apply.inner floor.umount-each floor.umount-each.inner floor-lazy.umount-lazy floor-lazy.umount-lazy.inner floor-lazypath.umount-lazypath floor-lazypath.umount-lazypath.inner floor-parent.umount-parent floor-parent.umount-parent.inner mrun.apply mrun-tmpfsjournal.apply mrun-nojournal.apply mrun.rollback mrun-tmpfsjournal.rollback mrun-dryrun.load-verify mount-a.apply mount-loop.apply mount-loop.rollback bwrap.net bwrap.empty true.exec", rows, " ")
+	nrow = split("floor.apply floor.apply.inner floor.umount-each floor.umount-each.inner floor-lazy.umount-lazy floor-lazy.umount-lazy.inner floor-lazypath.umount-lazypath floor-lazypath.umount-lazypath.inner floor-parent.umount-parent floor-parent.umount-parent.inner mrun.apply mrun-tmpfsjournal.apply mrun-nojournal.apply mrun.rollback mrun-tmpfsjournal.rollback mrun-dryrun.load-verify mrun-exec.exec mount-a.apply mount-loop.apply mount-loop.rollback bwrap.net bwrap.empty true.exec", rows, " ")
 	label["floor.apply"] = "floor: apply"
 	label["floor.apply.inner"] = "floor: apply, in-process"
 	label["floor.umount-each"] = "floor: umount2 each"
@@ -69,12 +69,13 @@ BEGIN {
 	label["floor-lazypath.umount-lazypath.inner"] = "floor: MNT_DETACH each by path, in-process"
 	label["floor-parent.umount-parent"] = "floor: one umount2 MNT_DETACH of the parent"
 	label["floor-parent.umount-parent.inner"] = "floor: one MNT_DETACH of the parent, in-process"
-	label["mrun.apply"] = "mrun apply (default journal, tmpfs /run)"
+	label["mrun.apply"] = "mrun apply (default settings, tmpfs /run)"
 	label["mrun-tmpfsjournal.apply"] = "mrun apply --journal (new db on tmpfs)"
 	label["mrun-nojournal.apply"] = "mrun apply --no-journal (comparison only)"
-	label["mrun.rollback"] = "mrun rollback (default journal)"
+	label["mrun.rollback"] = "mrun rollback (default settings)"
 	label["mrun-tmpfsjournal.rollback"] = "mrun rollback --journal (tmpfs db)"
 	label["mrun-dryrun.load-verify"] = "mrun apply --dry-run (load + verify)"
+	label["mrun-exec.exec"] = "mrun --help (start-up: exec, dynamic linking, exit)"
 	label["mount-a.apply"] = "mount -a -T fstab"
 	label["mount-loop.apply"] = "mount --bind, N times"
 	label["mount-loop.rollback"] = "umount, N times"
@@ -148,7 +149,7 @@ END {
 				ratio = "1"
 			note = failed[key] ? sprintf(" (%d failed)", failed[key]) : ""
 			rs = (key in rss) && s !~ /\.inner$/ ? rss[key] : ""
-			per = s == "true.exec" || s == "bwrap.empty" || s == "mrun-dryrun.load-verify" ? "" : sprintf("%.2f", med / 1000 / n)
+			per = s ~ /\.exec$/ || s == "bwrap.empty" || s == "mrun-dryrun.load-verify" ? "" : sprintf("%.2f", med / 1000 / n)
 			printf "| %s | %d | %s%s | %.3f | %.3f–%.3f | %s | %s | %s |\n", w, n, label[s], note, med / 1e6, lo / 1e6, hi / 1e6, per, ratio, rs
 			if (per != "" && s !~ /\.inner$/) {
 				pk = w SUBSEP s
@@ -181,7 +182,7 @@ END {
 		printf "\nTargets at N = %d bind mounts (median of per-round ratios):\n\n", tn
 		print "| target | measured | |"
 		print "|---|---:|---|"
-		target("mrun apply (default journal) ≤ 1.25× the floor", "bind", tn, "mrun.apply", "floor.apply", "<=", 1.25)
+		target("mrun apply (default settings) ≤ 1.25× the floor", "bind", tn, "mrun.apply", "floor.apply", "<=", 1.25)
 		target("mrun apply ≥ 5× faster than mount -a -T", "bind", tn, "mount-a.apply", "mrun.apply", ">=", 5)
 		target("mrun apply ≥ 100× faster than the mount --bind loop", "bind", tn, "mount-loop.apply", "mrun.apply", ">=", 100)
 		target("mrun apply ≥ 100× faster than bubblewrap (full − empty)", "bind", tn, "bwrap.net", "mrun.apply", ">=", 100)
