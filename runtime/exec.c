@@ -88,7 +88,7 @@ int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, con
 	uint32_t n = prog->hdr.n_insns, nr = prog->hdr.n_regs;
 
 	*ctx = (struct exec_ctx){ .prog = prog, .root_path = root_path, .root_fd = root_fd,
-				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1 };
+				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1, .fail_at = EXEC_NO_STEP };
 	ctx->regs = calloc(nr ? nr : 1, sizeof(*ctx->regs));
 	ctx->steps = calloc(n, sizeof(*ctx->steps));
 	ctx->root_pushed = calloc(n, sizeof(*ctx->root_pushed));
@@ -892,7 +892,10 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		int r;
 
 		error_clear(&serr);
-		r = exec_step(ctx, i, &next, &skipped, &serr);
+		if (i == ctx->fail_at)
+			r = error_set(&serr, EIO, "injected failure (MOUNTPLAN_TEST_FAIL_STEP)");
+		else
+			r = exec_step(ctx, i, &next, &skipped, &serr);
 		if (in->op != OP_WAIT_LINK && in->op != OP_WAIT_DEVICE)
 			st->duration_ns = now_ns() - t0;
 		exec_where(ctx, i, where, sizeof(where));

@@ -98,6 +98,7 @@ struct exec_ctx {
 	FILE *log;              /* -v lines, optional-entry notices, dry-run output; NULL: quiet */
 	int park_dir_fd;        /* /run/mountplan/park, opened on first PARK */
 	bool no_lowerdir_plus;  /* test hook: act as if the kernel lacked overlay lowerdir+ */
+	uint32_t fail_at;       /* test hook: step that fails with EIO instead of running (EXEC_NO_STEP: none) */
 	struct exec_hooks hooks;
 };
 

@@ -135,7 +135,10 @@ static int cmd_apply(int argc, char **argv)
 	}
 	ctx.verbose = verbose;
 	ctx.log = stderr;
+	/* test hooks: they can only make a run fail or take the older overlay path */
 	ctx.no_lowerdir_plus = getenv("MOUNTPLAN_TEST_NO_LOWERDIR_PLUS") != NULL;
+	if (getenv("MOUNTPLAN_TEST_FAIL_STEP"))
+		ctx.fail_at = (uint32_t)strtoul(getenv("MOUNTPLAN_TEST_FAIL_STEP"), NULL, 10);
 
 	if (dry_run) {
 		r = exec_dry_run(&ctx, stdout, &err);
