@@ -1,0 +1,191 @@
+/*
+ * test-oci-hook.c — the OCI hook's input side: the container state as
+ * crun and runc write it, every malformed variant refused with a message
+ * naming the field, root.path resolution against the bundle, reading the
+ * state from a pipe, and the namespace check (our own mount namespace is
+ * refused; a different one is entered, when root).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci-hook.h"
+#include "tap.h"
+
+static int parse(const char *json, struct oci_hook *h, struct mp_error *err)
+{
+	return oci_hook_parse_state(json, strlen(json), h, err);
+}
+
+static void refused(const char *json, const char *needle, const char *desc)
+{
+	struct oci_hook h = { 0 };
+	struct mp_error err = { 0 };
+	int r = parse(json, &h, &err);
+	CHECK(r == -EINVAL && strstr(err.msg, needle) && !h.id, "%s (%s)", desc, err.msg);
+	oci_hook_free(&h);
+}
+
+static char *rootfs(const char *config, const char *bundle, int *r)
+{
+	char *out = NULL;
+	struct mp_error err = { 0 };
+	*r = oci_hook_rootfs_from_config(config, strlen(config), bundle, &out, &err);
+	return out;
+}
+
+int main(void)
+{
+	struct oci_hook h = { 0 };
+	struct mp_error err = { 0 };
+	int r;
+	char *s;
+
+	tap_plan(0);
+
+	/* exactly what crun 1.8.1 wrote to a createRuntime hook */
+	r = parse("{\"ociVersion\":\"1.0\",\"id\":\"c1\",\"pid\":13634,\"root\":\"rootfs\","
+		  "\"bundle\":\"/tmp/imp/exp/bundle\",\"status\":\"created\"}",
+		  &h, &err);
+	CHECK_INT(r, 0, "crun's state parses");
+	CHECK_STR(h.id, "c1", "id");
+	CHECK_INT(h.pid, 13634, "pid");
+	CHECK_STR(h.bundle, "/tmp/imp/exp/bundle", "bundle");
+	/* the runtime-spec's example state, pretty-printed, with annotations */
+	r = parse("{\n \"ociVersion\": \"0.2.0\",\n \"id\": \"oci-container1\",\n \"status\": \"running\",\n"
+		  " \"pid\": 4422,\n \"bundle\": \"/containers/redis/\",\n \"annotations\": {\"myKey\": \"myValue\"}\n}",
+		  &h, &err);
+	CHECK_INT(r, 0, "the runtime-spec example state parses");
+	CHECK_STR(h.bundle, "/containers/redis", "the bundle path is normalized");
+	oci_hook_free(&h);
+
+	refused("{\"id\": \"c1\", \"pid\": 1", "not valid JSON", "truncated JSON");
+	refused("[1,2]", "not a JSON object", "an array");
+	refused("{\"pid\": 5, \"bundle\": \"/b\"}", "id must be", "no id");
+	refused("{\"id\": \"\", \"pid\": 5, \"bundle\": \"/b\"}", "id must be", "an empty id");
+	refused("{\"id\": \"../x\", \"pid\": 5, \"bundle\": \"/b\"}", "has a '/'", "an id with a slash");
+	refused("{\"id\": \"a\\u0000b\", \"pid\": 5, \"bundle\": \"/b\"}", "NUL", "an id with a NUL escape");
+	refused("{\"id\": \"c\", \"pid\": \"5\", \"bundle\": \"/b\"}", "pid must be", "a pid as a string");
+	refused("{\"id\": \"c\", \"pid\": -5, \"bundle\": \"/b\"}", "pid must be", "a negative pid");
+	refused("{\"id\": \"c\", \"pid\": 5.5, \"bundle\": \"/b\"}", "pid must be", "a fractional pid");
+	refused("{\"id\": \"c\", \"pid\": 99999999999, \"bundle\": \"/b\"}", "pid must be", "a pid past 2^31");
+	refused("{\"id\": \"c\", \"pid\": 5, \"bundle\": \"rel\"}", "bundle must be", "a relative bundle");
+	refused("{\"id\": \"c\", \"pid\": 5}", "bundle must be", "no bundle");
+
+	s = rootfs("{\"root\": {\"path\": \"rootfs\", \"readonly\": true}}", "/b", &r);
+	CHECK_STR(s, "/b/rootfs", "a relative root.path is inside the bundle");
+	free(s);
+	s = rootfs("{\"root\": {\"path\": \"/var/lib/c/rootfs/\"}}", "/b", &r);
+	CHECK_STR(s, "/var/lib/c/rootfs", "an absolute root.path is used as it is");
+	free(s);
+	s = rootfs("{\"root\": {\"path\": \"../shared/./rootfs\"}}", "/srv/b", &r);
+	CHECK_STR(s, "/srv/shared/rootfs", "'..' in root.path is resolved lexically");
+	free(s);
+	s = rootfs("{\"root\": {}}", "/b", &r);
+	CHECK(r == -EINVAL && !s, "a config without root.path is refused");
+	s = rootfs("{\"root\": {\"path\": 7}}", "/b", &r);
+	CHECK(r == -EINVAL && !s, "a non-string root.path is refused");
+
+	/* the whole read: state on a pipe, config.json in a bundle directory */
+	char dir[] = "/tmp/test-oci-hook.XXXXXX";
+	CHECK(mkdtemp(dir) != NULL, "temporary bundle");
+	char cfg[300], state[400];
+	snprintf(cfg, sizeof(cfg), "%s/config.json", dir);
+	FILE *f = fopen(cfg, "w");
+	fputs("{\"ociVersion\": \"1.0.0\", \"root\": {\"path\": \"rootfs\"}}", f);
+	fclose(f);
+	int p[2];
+	CHECK(pipe(p) == 0, "pipe");
+	snprintf(state, sizeof(state), "{\"id\":\"ctr-7\",\"pid\":%d,\"bundle\":\"%s\"}", (int)getpid(), dir);
+	CHECK(write(p[1], state, strlen(state)) == (ssize_t)strlen(state), "state written");
+	close(p[1]);
+	r = oci_hook_read(p[0], &h, &err);
+	close(p[0]);
+	CHECK_INT(r, 0, "state read from a pipe (%s)", err.msg);
+	char want[300];
+	snprintf(want, sizeof(want), "%s/rootfs", dir);
+	CHECK_STR(h.rootfs, want, "rootfs found from the bundle's config.json");
+
+	/* our own pid: the same mount namespace, so refused */
+	r = oci_hook_enter(&h, &err);
+	CHECK(r == -EPERM && strstr(err.msg, "own mount namespace"), "entering our own namespace is refused (%s)",
+	      err.msg);
+	oci_hook_free(&h);
+
+	/* an empty stdin and an oversized one */
+	CHECK(pipe(p) == 0, "pipe");
+	close(p[1]);
+	r = oci_hook_read(p[0], &h, &err);
+	close(p[0]);
+	CHECK(r == -EINVAL && strstr(err.msg, "no container state"), "an empty stdin is refused");
+	CHECK(pipe(p) == 0, "pipe");
+	pid_t writer = fork();
+	if (writer == 0) {
+		static char junk[4096];
+		memset(junk, ' ', sizeof(junk));
+		close(p[0]);
+		for (unsigned i = 0; i < OCI_HOOK_MAX_STATE / sizeof(junk) + 2; i++)
+			if (write(p[1], junk, sizeof(junk)) < 0)
+				break;
+		_exit(0);
+	}
+	close(p[1]);
+	r = oci_hook_read(p[0], &h, &err);
+	close(p[0]);
+	kill(writer, SIGKILL);
+	waitpid(writer, NULL, 0);
+	CHECK(r == -EFBIG, "a state over %u bytes is refused", OCI_HOOK_MAX_STATE);
+
+	unlink(cfg);
+	rmdir(dir);
+
+	/* a process in another mount namespace is entered (root only) */
+	if (geteuid() != 0 || unshare(0) != 0) {
+		tap_skip(2, "needs root to make a mount namespace");
+		return tap_done();
+	}
+	int ready[2];
+	CHECK(pipe(ready) == 0, "pipe");
+	pid_t child = fork();
+	if (child == 0) {
+		char c = 'x';
+		close(ready[0]);
+		if (unshare(CLONE_NEWNS) != 0)
+			c = 'e';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(ready[1]);
+	char c = 0;
+	CHECK(read(ready[0], &c, 1) == 1 && c == 'x', "child made its own mount namespace");
+	close(ready[0]);
+	pid_t entrant = fork();
+	if (entrant == 0) {
+		struct oci_hook hk = { .id = (char *)"t", .pid = child };
+		struct stat before, after;
+		stat("/proc/self/ns/mnt", &before);
+		if (oci_hook_enter(&hk, &err) != 0)
+			_exit(2);
+		stat("/proc/self/ns/mnt", &after);
+		char path[64];
+		struct stat theirs;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)child);
+		stat(path, &theirs);
+		_exit(after.st_ino == theirs.st_ino && after.st_ino != before.st_ino ? 0 : 3);
+	}
+	int st = 0;
+	waitpid(entrant, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the hook process is in the container's namespace after enter");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	return tap_done();
+}
