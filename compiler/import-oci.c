@@ -530,7 +530,8 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 
 	/* mounts */
 	const struct ynode *mounts = ynode_get(root, "mounts");
-	size_t n_entries = 0;
+	size_t n_entries = 0, n_devices = 0;
+	bool dev_fs = false;
 	if (mounts && !ynode_is_null(mounts) && mounts->kind != YNODE_SEQ) {
 		oci_problem(&c, mounts, "mounts must be a list, not %s", ynode_describe(mounts));
 	} else if (mounts && mounts->kind == YNODE_SEQ) {
@@ -539,9 +540,40 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 			if (translate_mount(&c, mounts->items[i], i, &e) && !c.nomem) {
 				import_write_entry(bodyf, &e);
 				n_entries++;
+				if (!strcmp(e.target, "/dev") && strcmp(e.type, "bind") != 0 && strcmp(e.type, "rbind") != 0)
+					dev_fs = true;
 			}
 			import_entry_free(&e);
 		}
+	}
+	/* The runtime-spec's default devices: a runtime creates them in the
+	 * container's /dev after mounting it.  A plan applied from a hook
+	 * mounts /dev after the runtime made them, hiding them, so the plan
+	 * brings its own: the host's nodes, bound (what crun and runc do in a
+	 * user namespace, where mknod is not allowed). */
+	if (dev_fs) {
+		static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
+		for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+			struct import_entry e = { 0 };
+			mem(&c, import_strv_addf(&e.comments, "runtime-spec default device /dev/%s (crun makes it with "
+							      "mknod; the plan binds the host's)",
+						 devices[i]));
+			e.type = strdup("bind");
+			if (asprintf(&e.source, "/dev/%s", devices[i]) < 0)
+				e.source = NULL;
+			e.target = e.source ? strdup(e.source) : NULL;
+			if (!e.type || !e.source || !e.target)
+				c.nomem = true;
+			else
+				import_write_entry(bodyf, &e);
+			n_entries++;
+			import_entry_free(&e);
+		}
+	}
+	if (c.linux_) {
+		const struct ynode *devs = ynode_get(c.linux_, "devices");
+		if (devs && devs->kind == YNODE_SEQ && devs->n)
+			n_devices = devs->n;
 	}
 	if (c.linux_) {
 		path_list(&c, ynode_get(c.linux_, "maskedPaths"), "linux.maskedPaths", &masked);
@@ -583,6 +615,15 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 		else
 			import_write_comment(out, "", line);
 		import_write_comment(out, "", "mount before hooks run; it is not repeated here.");
+	}
+	if (n_devices) {
+		free(line);
+		line = NULL;
+		if (asprintf(&line, "linux.devices: %zu device node%s the runtime creates; not a mount, not in the plan",
+			     n_devices, n_devices == 1 ? "" : "s") < 0)
+			c.nomem = true;
+		else
+			import_write_comment(out, "", line);
 	}
 	fputs("version: 1\n", out);
 	if (root_path && root_path[0] == '/') {

@@ -17,7 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -278,29 +281,72 @@ int oci_hook_read(int fd, struct oci_hook *hook, struct mp_error *err)
 	return oci_hook_find_rootfs(hook, err);
 }
 
-int oci_hook_enter(const struct oci_hook *hook, struct mp_error *err)
+/* Open /proc/PID/ns/NAME; *ret_same tells whether it is also ours. */
+static int open_ns(const struct oci_hook *hook, const char *name, int *ret_fd, bool *ret_same, struct mp_error *err)
 {
-	char path[64];
+	char path[64], self[64];
 	struct stat ours, theirs;
 	_cleanup_close_ int fd = -1;
 
-	/* The pid cannot be recycled under us: the runtime keeps the
-	 * container's init waiting on it until every createRuntime hook has
-	 * returned. */
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)hook->pid);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)hook->pid, name);
+	snprintf(self, sizeof(self), "/proc/self/ns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set_errno(err, errno, "container %s: cannot open %s", hook->id, path);
 	if (fstat(fd, &theirs) < 0)
 		return error_set_errno(err, errno, "container %s: stat %s", hook->id, path);
-	if (stat("/proc/self/ns/mnt", &ours) < 0)
-		return error_set_errno(err, errno, "stat /proc/self/ns/mnt");
-	if (ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino)
+	if (stat(self, &ours) < 0)
+		return error_set_errno(err, errno, "stat %s", self);
+	*ret_same = ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int oci_hook_enter(const struct oci_hook *hook, bool *ret_child, int *ret_status, struct mp_error *err)
+{
+	_cleanup_close_ int mnt_fd = -1, pid_fd = -1;
+	bool same_mnt, same_pid;
+	int r;
+
+	/* The pid cannot be recycled under us: the runtime keeps the
+	 * container's init waiting until every createRuntime hook returned.
+	 * Both fds are opened before the first setns, through our own /proc. */
+	r = open_ns(hook, "mnt", &mnt_fd, &same_mnt, err);
+	if (r < 0)
+		return r;
+	r = open_ns(hook, "pid", &pid_fd, &same_pid, err);
+	if (r < 0)
+		return r;
+	if (same_mnt)
 		return error_set(err, EPERM,
 				 "container %s (pid %d) is in our own mount namespace: refusing to apply a plan "
 				 "onto the host (does config.json list a mount namespace?)",
 				 hook->id, (int)hook->pid);
-	if (setns(fd, CLONE_NEWNS) < 0)
-		return error_set_errno(err, errno, "container %s: setns into %s", hook->id, path);
+	if (setns(mnt_fd, CLONE_NEWNS) < 0)
+		return error_set_errno(err, errno, "container %s: setns into its mount namespace", hook->id);
+	if (same_pid) {
+		*ret_child = true;
+		return 0;
+	}
+	if (setns(pid_fd, CLONE_NEWPID) < 0)
+		return error_set_errno(err, errno, "container %s: setns into its pid namespace", hook->id);
+	pid_t child = fork();
+	if (child < 0)
+		return error_set_errno(err, errno, "container %s: fork into its pid namespace", hook->id);
+	if (child == 0) {
+		/* if the runtime kills the hook (a timeout), the apply stops
+		 * too; `mrun recover` undoes what it had done */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(1);
+		*ret_child = true;
+		return 0;
+	}
+	int st = 0;
+	while (waitpid(child, &st, 0) < 0) {
+		if (errno != EINTR)
+			return error_set_errno(err, errno, "container %s: wait for the applying child", hook->id);
+	}
+	*ret_child = false;
+	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #ifndef MOUNTPLAN_OCI_HOOK_H
 #define MOUNTPLAN_OCI_HOOK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -55,11 +56,21 @@ int oci_hook_find_rootfs(struct oci_hook *hook, struct mp_error *err);
 int oci_hook_read(int fd, struct oci_hook *hook, struct mp_error *err);
 
 /*
- * Enter the mount namespace of hook->pid.  Refuses (-EPERM, nothing
- * changed) when it is the caller's own namespace: the container would then
- * share the host's mounts, and applying a plan there would change the host.
- * After it, the caller's root and cwd are the namespace's root.
+ * Enter the mount namespace of hook->pid, and its pid namespace.  Refuses
+ * (-EPERM, nothing changed) when the mount namespace is the caller's own:
+ * the container would then share the host's mounts, and applying a plan
+ * there would change the host.  After it, the caller's root and cwd are
+ * the namespace's root.
+ *
+ * The pid namespace matters for proc: fsopen("proc") makes an instance
+ * for the pid namespace of the calling task, and setns(CLONE_NEWPID) only
+ * places the caller's children in the new one, so when the container's pid
+ * namespace differs from ours this forks.  Returns 0 in the child with
+ * *ret_child true (it goes on to apply the plan and exits); in the parent
+ * it waits for the child and returns 0 with *ret_child false and the
+ * child's exit status in *ret_status (128 + signal if it was killed).
+ * Without a separate pid namespace there is no fork: *ret_child is true.
  */
-int oci_hook_enter(const struct oci_hook *hook, struct mp_error *err);
+int oci_hook_enter(const struct oci_hook *hook, bool *ret_child, int *ret_status, struct mp_error *err);
 
 #endif

@@ -114,7 +114,9 @@ int main(void)
 	CHECK_STR(h.rootfs, want, "rootfs found from the bundle's config.json");
 
 	/* our own pid: the same mount namespace, so refused */
-	r = oci_hook_enter(&h, &err);
+	bool is_child = false;
+	int status = -1;
+	r = oci_hook_enter(&h, &is_child, &status, &err);
 	CHECK(r == -EPERM && strstr(err.msg, "own mount namespace"), "entering our own namespace is refused (%s)",
 	      err.msg);
 	oci_hook_free(&h);
@@ -148,7 +150,7 @@ int main(void)
 
 	/* a process in another mount namespace is entered (root only) */
 	if (geteuid() != 0 || unshare(0) != 0) {
-		tap_skip(2, "needs root to make a mount namespace");
+		tap_skip(3, "needs root to make a mount namespace");
 		return tap_done();
 	}
 	int ready[2];
@@ -157,8 +159,10 @@ int main(void)
 	if (child == 0) {
 		char c = 'x';
 		close(ready[0]);
-		if (unshare(CLONE_NEWNS) != 0)
+		if (unshare(CLONE_NEWNS | CLONE_NEWPID) != 0)
 			c = 'e';
+		else if (fork() == 0) /* the first child in the new pid namespace: the "container init" */
+			pause();
 		if (write(ready[1], &c, 1) != 1)
 			_exit(1);
 		pause();
@@ -166,26 +170,45 @@ int main(void)
 	}
 	close(ready[1]);
 	char c = 0;
-	CHECK(read(ready[0], &c, 1) == 1 && c == 'x', "child made its own mount namespace");
+	CHECK(read(ready[0], &c, 1) == 1 && c == 'x', "child made its own mount and pid namespaces");
 	close(ready[0]);
+	/* the "container init" is the grandchild, in both new namespaces */
+	char kids[64];
+	snprintf(kids, sizeof(kids), "/proc/%d/task/%d/children", (int)child, (int)child);
+	FILE *kf = fopen(kids, "r");
+	int init_pid = 0;
+	CHECK(kf && fscanf(kf, "%d", &init_pid) == 1, "found the container init (%d)", init_pid);
+	if (kf)
+		fclose(kf);
 	pid_t entrant = fork();
 	if (entrant == 0) {
-		struct oci_hook hk = { .id = (char *)"t", .pid = child };
-		struct stat before, after;
-		stat("/proc/self/ns/mnt", &before);
-		if (oci_hook_enter(&hk, &err) != 0)
+		struct oci_hook hk = { .id = (char *)"t", .pid = init_pid };
+		bool in_child = false;
+		int cst = 0;
+		if (oci_hook_enter(&hk, &in_child, &cst, &err) != 0)
 			_exit(2);
-		stat("/proc/self/ns/mnt", &after);
+		if (!in_child)
+			_exit(cst); /* the parent relays the child's status */
 		char path[64];
-		struct stat theirs;
-		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)child);
+		struct stat mine, theirs, pidns;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", init_pid);
+		stat("/proc/self/ns/mnt", &mine);
 		stat(path, &theirs);
-		_exit(after.st_ino == theirs.st_ino && after.st_ino != before.st_ino ? 0 : 3);
+		/* our own pid namespace is the container's: its init is pid 1 there */
+		snprintf(path, sizeof(path), "/proc/%d/ns/pid", init_pid);
+		stat(path, &pidns);
+		struct stat selfpid;
+		stat("/proc/self/ns/pid", &selfpid);
+		_exit(mine.st_ino == theirs.st_ino && selfpid.st_ino == pidns.st_ino ? 42 : 3);
 	}
 	int st = 0;
 	waitpid(entrant, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the hook process is in the container's namespace after enter");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 42,
+	      "the applying child is in the container's mount and pid namespaces, its status relayed (%d)",
+	      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
+	if (init_pid > 0)
+		kill(init_pid, SIGKILL);
 	return tap_done();
 }
