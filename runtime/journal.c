@@ -657,7 +657,7 @@ int journal_finish_run(struct journal *j, int64_t run, enum run_state state, con
 	r = journal_exec(j, "BEGIN IMMEDIATE", err);
 	if (r < 0)
 		return error_wrap(err, "recording the end of run %lld", (long long)run);
-	r = journal_update_run(j, run, state, failed_step, error, true, err);
+	r = journal_update_run(j, run, state, failed_step, error, failed_step >= 0, err);
 	if (r < 0)
 		goto fail;
 	for (uint32_t i = 0; i < n; i++) {
@@ -949,4 +949,27 @@ int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error 
 	if (r == 0 && rc != SQLITE_ROW)
 		r = journal_fail(j, rc, err, "reading a run");
 	return r;
+}
+
+int journal_runs_json(struct journal *j, enum run_state state, unsigned limit, FILE *out, struct mp_error *err)
+{
+	static const char sql[] =
+		"SELECT json_group_array(json_object('id', id, 'state', state, 'plan_sha256', plan_sha256,"
+		" 'plan_file', plan_file, 'bytecode', bytecode, 'root', root, 'pid', pid,"
+		" 'container_id', container_id, 'n_steps', n_steps, 'started_ns', started_ns,"
+		" 'finished_ns', finished_ns, 'failed_step', failed_step, 'error', error))"
+		" FROM (SELECT * FROM runs WHERE ?1 IS NULL OR state = ?1 ORDER BY id DESC LIMIT ?2)";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		if (state != RUN__COUNT)
+			sqlite3_bind_text(st, 1, run_state_name(state), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, limit ? (int64_t)limit : -1);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			fprintf(out, "%s\n", (const char *)sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : journal_fail(j, rc, err, "listing runs");
 }

@@ -159,6 +159,9 @@ int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum
 int journal_list_runs(struct journal *j, enum run_state state, unsigned limit,
 		      int (*fn)(const struct journal_run *r, void *ud), void *ud, struct mp_error *err);
 
+/* Write the runs journal_list_runs would visit as one JSON array (SQLite's json functions). */
+int journal_runs_json(struct journal *j, enum run_state state, unsigned limit, FILE *out, struct mp_error *err);
+
 /* Write the run and its steps as one JSON object (built by SQLite's json functions). */
 int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error *err);
 

@@ -1,2 +1,568 @@
-/* runtime/recover.c — placeholder, written next by the journal part. */
-typedef int mp_placeholder_recover;
+/*
+ * recover.c — undo a run from the journal and the kernel (see recover.h).
+ *
+ * The executor commits nothing between the run's intent and its end, so
+ * for a crashed run the kernel is the record of how far it got:
+ *   - a mount at a step's target whose unique mount id is above the run's
+ *     watermark was made after the run began (ids are never reused);
+ *   - a loop device whose lo_file_name is the run's tag (pid, start time,
+ *     step) and whose backing inode is the recorded image was attached by
+ *     that step;
+ *   - a path that was missing at the start and now exists with a birth
+ *     time after the start was created by the run.
+ * For an applied run the outcomes are exact (mount ids, loop numbers,
+ * components created) and are used instead.
+ *
+ * Unmounting: the target is named as /proc/self/fd/PARENT/NAME, so no fd
+ * of ours pins the mount, and umount2 is called WITHOUT MNT_DETACH: a
+ * mount some process still uses (a cwd, an open file) answers EBUSY, which
+ * is reported as an undo failure and leaves the mount — and everything
+ * under it — in place.  A later rollback retries it.
+ *
+ * Paths resolve inside the root with runtime/resolve.h (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS).  The root itself is re-opened
+ * by path after a mount on "/" is removed, to see what is under it.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "op-loop.h"
+#include "op-mount.h"
+#include "probe.h"
+#include "recover.h"
+#include "resolve.h"
+
+#define RECOVER_PARK_DIR "/run/mountplan/park" /* exec.c's PARK_DIR */
+
+struct recover_ctx {
+	const struct journal_run *run;
+	enum recover_mode mode;
+	bool same_boot;
+	int root_fd;
+	FILE *log;
+};
+
+static void closedirp_(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+bool recover_executor_gone(const struct journal_run *run)
+{
+	char boot[PROBE_BOOT_ID_LEN + 1];
+	struct mp_error err;
+
+	if (probe_boot_id(boot, &err) == 0 && strcmp(boot, run->facts.boot_id) != 0)
+		return true;
+	return !probe_pid_is(run->facts.pid, run->facts.pid_start);
+}
+
+/*
+ * Open the run's root.  After a mount on "/" the path shows that mount,
+ * not the recorded directory: accept it when it is a mount root made after
+ * the watermark (one of the run's), else insist on the recorded dev:ino.
+ */
+static int recover_open_root(struct recover_ctx *c, struct mp_error *err)
+{
+	_cleanup_close_ int fd = open(c->run->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	uint64_t id = 0;
+	bool is_root = false;
+
+	if (fd < 0)
+		return error_set_errno(err, errno, "root '%s'", c->run->root);
+	if (fstat(fd, &st) < 0)
+		return error_set_errno(err, errno, "root '%s'", c->run->root);
+	if ((uint64_t)st.st_dev != c->run->root_dev || (uint64_t)st.st_ino != c->run->root_ino) {
+		if (probe_mount_id(fd, &id, &is_root, err) < 0)
+			return error_wrap(err, "root '%s'", c->run->root);
+		if (!is_root || id <= c->run->facts.mnt_watermark)
+			return error_set(err, ESTALE,
+					 "root '%s' is no longer the directory run %" PRId64 " was applied to (dev:ino %" PRIx64
+					 ":%" PRIu64 ")",
+					 c->run->root, c->run->id, c->run->root_dev, c->run->root_ino);
+	}
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	c->root_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* The directory holding path's last component (O_PATH) and that component; "/" is the root path on the host. */
+static int recover_locate(struct recover_ctx *c, const char *path, int *ret_parent, char *name, size_t n,
+			  struct mp_error *err)
+{
+	char buf[4096];
+	const char *slash;
+	int r;
+
+	if (strcmp(path, "/") == 0) {
+		_cleanup_free_ char *a = strdup(c->run->root), *b = strdup(c->run->root);
+		int fd;
+
+		if (!a || !b)
+			return error_set(err, ENOMEM, "out of memory");
+		fd = open(dirname(a), O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return error_set_errno(err, errno, "open the parent of the root '%s'", c->run->root);
+		snprintf(name, n, "%s", basename(b));
+		*ret_parent = fd;
+		return 0;
+	}
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) >= sizeof(buf))
+		return error_set(err, EINVAL, "bad path '%s'", path);
+	memcpy(buf, path, (size_t)(slash - path));
+	buf[slash - path] = '\0';
+	snprintf(name, n, "%s", slash + 1);
+	r = resolve_in_root(c->root_fd, buf[0] ? buf : "/", ret_parent, err);
+	return r;
+}
+
+/*
+ * Unmount the mount at path if it is the run's: exactly `want` when known,
+ * else any id above the watermark.  Returns 1 when unmounted, 0 when there
+ * was nothing of the run's there, negative on failure.
+ */
+static int recover_umount(struct recover_ctx *c, const char *path, uint64_t want, struct mp_error *err)
+{
+	_cleanup_close_ int parent = -1;
+	char name[256], proc[RESOLVE_PROC_FD_MAX + 300];
+	struct statx stx;
+	int r;
+
+	r = recover_locate(c, path, &parent, name, sizeof(name), err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0)
+		return errno == ENOENT ? 0 : error_set_errno(err, errno, "statx '%s'", path);
+	if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return error_set(err, ENOSYS, "'%s': no unique mount id (needs Linux 6.8)", path);
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id <= c->run->facts.mnt_watermark)
+		return 0; /* what is there predates the run: the run's mount is not (or no longer) there */
+	if (want && stx.stx_mnt_id != want)
+		return error_set(err, ESTALE,
+				 "'%s': the mount on top (id %" PRIu64 ") is not the one this run made (id %" PRIu64 "): left alone",
+				 path, (uint64_t)stx.stx_mnt_id, want);
+	resolve_proc_fd(parent, proc);
+	snprintf(proc + strlen(proc), sizeof(proc) - strlen(proc), "/%s", name);
+	if (umount2(proc, UMOUNT_NOFOLLOW) < 0) {
+		/*
+		 * EBUSY also comes from mounts below this one.  When every one of
+		 * them is newer than the watermark they came with the run's own
+		 * recursive clone (or later steps): detach the tree as a whole.
+		 */
+		if (errno == EBUSY && probe_mounts_below_all_newer(stx.stx_mnt_id, c->run->facts.mnt_watermark) &&
+		    umount2(proc, UMOUNT_NOFOLLOW | MNT_DETACH) == 0)
+			goto unmounted;
+		if (errno == EBUSY)
+			return error_set(err, EBUSY, "unmount '%s': busy (a process has its cwd or a file in it): kept mounted", path);
+		return error_set_errno(err, errno, "unmount '%s'", path);
+	}
+unmounted:
+	if (strcmp(path, "/") == 0) {
+		r = recover_open_root(c, err);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
+/* The park point of a crashed run's PARK step: RECOVER_PARK_DIR/p<pid>-<step>-*, or NULL. */
+static char *recover_find_park(const struct recover_ctx *c, uint32_t index)
+{
+	_cleanup_(closedirp_) DIR *d = NULL;
+	char prefix[64];
+	struct dirent *e;
+
+	snprintf(prefix, sizeof(prefix), "p%d-%" PRIu32 "-", (int)c->run->facts.pid, index);
+	d = opendir(RECOVER_PARK_DIR);
+	if (!d)
+		return NULL;
+	while ((e = readdir(d)))
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+			char *path;
+
+			if (asprintf(&path, RECOVER_PARK_DIR "/%s", e->d_name) < 0)
+				return NULL;
+			return path;
+		}
+	return NULL;
+}
+
+/* A park point: unmount the run's mount there, then remove the empty directory. */
+static int recover_unpark(struct recover_ctx *c, const char *park, uint64_t want, struct mp_error *err)
+{
+	_cleanup_close_ int dir = open(RECOVER_PARK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	const char *name = strrchr(park, '/') + 1;
+	char proc[RESOLVE_PROC_FD_MAX + 300];
+	struct statx stx;
+	int done = 0;
+
+	if (dir < 0)
+		return errno == ENOENT ? 0 : error_set_errno(err, errno, "open " RECOVER_PARK_DIR);
+	if (statx(dir, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0)
+		return errno == ENOENT ? 0 : error_set_errno(err, errno, "statx %s", park);
+	resolve_proc_fd(dir, proc);
+	snprintf(proc + strlen(proc), sizeof(proc) - strlen(proc), "/%s", name);
+	if ((stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) && stx.stx_mnt_id > c->run->facts.mnt_watermark &&
+	    (!want || stx.stx_mnt_id == want)) {
+		if (umount2(proc, UMOUNT_NOFOLLOW) < 0)
+			return error_set_errno(err, errno, "unmount %s", park);
+		done = 1;
+	}
+	if (unlinkat(dir, name, AT_REMOVEDIR) == 0)
+		done = 1;
+	else if (errno != ENOENT)
+		return error_set_errno(err, errno, "rmdir %s", park);
+	return done;
+}
+
+static int recover_step_umount(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
+{
+	uint64_t want = c->mode == RECOVER_ROLLBACK ? s->st.mnt_id : 0;
+
+	if (!c->same_boot)
+		return 0; /* the mounts went with the reboot */
+	if (c->mode == RECOVER_ROLLBACK && ((s->op == OP_ROOT_BIND && !s->st.made_mount) || s->st.mnt_id == 0))
+		return 0; /* the step made no mount (root already one, MASK of an absent path) */
+	if (s->op == OP_PARK) {
+		_cleanup_free_ char *found = NULL;
+		const char *park = s->st.park_path;
+
+		if (!park)
+			park = found = recover_find_park(c, s->index);
+		return park ? recover_unpark(c, park, want, err) : 0;
+	}
+	if (!s->path)
+		return error_set(err, EINVAL, "step %" PRIu32 " %s has no target", s->index, op_name(s->op));
+	return recover_umount(c, s->path, want, err);
+}
+
+/* Loop devices the step attached and that are still bound to the image. */
+static int recover_step_loop(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
+{
+	char tag[PROBE_LOOP_NAME_MAX], name[PROBE_LOOP_NAME_MAX];
+	_cleanup_(closedirp_) DIR *d = NULL;
+	struct dirent *e;
+	int done = 0, r;
+
+	if (!c->same_boot)
+		return 0;
+	if (c->mode == RECOVER_ROLLBACK) {
+		if (s->st.loop_nr < 0)
+			return 0;
+		r = loop_detach(s->st.loop_nr, s->st.backing_dev, s->st.backing_ino, err);
+		if (r == -ENXIO || r == -ESTALE || r == -ENOENT)
+			return 0; /* already detached (autoclear), or reused by someone else: not ours now */
+		return r < 0 ? r : 1;
+	}
+	/* Crashed: the loop number was never recorded; find the device by its tag. */
+	probe_loop_tag(tag, c->run->facts.pid, c->run->facts.pid_start, s->index);
+	d = opendir("/sys/block");
+	if (!d)
+		return error_set_errno(err, errno, "open /sys/block");
+	while ((e = readdir(d))) {
+		uint64_t dev, ino;
+		int nr;
+		struct mp_error e2;
+
+		if (sscanf(e->d_name, "loop%d", &nr) != 1)
+			continue;
+		if (probe_loop(nr, &dev, &ino, name, &e2) < 0)
+			continue;
+		if (strcmp(name, tag) != 0 || dev != s->st.backing_dev || ino != s->st.backing_ino)
+			continue;
+		r = loop_detach(nr, dev, ino, err);
+		if (r < 0 && r != -ENXIO)
+			return r;
+		done = 1;
+	}
+	return done;
+}
+
+/* Birth time of parent/name in ns; -ENOENT if it is gone, -ENODATA if the filesystem does not tell. */
+static int64_t recover_birth_ns(int parent, const char *name)
+{
+	struct statx stx;
+
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BTIME, &stx) < 0)
+		return errno == ENOENT ? -ENOENT : -ENODATA;
+	if (!(stx.stx_mask & STATX_BTIME))
+		return -ENODATA;
+	return (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec;
+}
+
+/*
+ * For a crashed run: of the would_create trailing components, how many
+ * (deepest first) are gone or were born after the run started.  A
+ * component older than the run, or whose birth time the filesystem does
+ * not tell, stops the count: it is left alone.  This is what keeps a
+ * directory that already existed inside a filesystem the run mounted
+ * (invisible when the intent was taken) from being removed.
+ */
+static uint32_t recover_created_since(struct recover_ctx *c, const struct journal_step *s)
+{
+	uint32_t total = path_components(s->path), n = 0;
+	/* timestamps are taken from a coarse clock: allow it to lag the run's start */
+	int64_t since = c->run->started_ns - 20 * 1000000;
+
+	for (uint32_t i = 0; i < s->would_create && i < total; i++) {
+		char prefix[4096];
+		_cleanup_close_ int parent = -1;
+		char name[256];
+		struct mp_error e;
+		int64_t born;
+		int r;
+
+		if (path_prefix(s->path, total - i, prefix, sizeof(prefix)) < 0)
+			break;
+		r = recover_locate(c, prefix, &parent, name, sizeof(name), &e);
+		if (r == -ENOENT) {
+			n++; /* its parent is gone too: nothing left to remove here */
+			continue;
+		}
+		if (r < 0)
+			break;
+		born = recover_birth_ns(parent, name);
+		if (born == -ENODATA || (born >= 0 && born < since))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static int recover_step_remove(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
+{
+	uint32_t n, removed = 0;
+	int r;
+
+	if (s->st.existed_before || !s->path)
+		return 0;
+	n = c->mode == RECOVER_ROLLBACK ? s->st.created_components : recover_created_since(c, s);
+	if (n == 0)
+		return 0;
+	r = resolve_remove_created(c->root_fd, s->path, n, &removed, err);
+	if (r < 0)
+		return error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)", s->path,
+				  removed, n);
+	return 1;
+}
+
+/* REMOUNT / PROPAGATE: put back what the mount had, if it is a mount that existed before the run. */
+static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	uint64_t id = 0;
+	bool is_root = false;
+	int r;
+
+	if (!c->same_boot || !s->path)
+		return 0;
+	r = resolve_in_root(c->root_fd, s->path, &fd, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = probe_mount_id(fd, &id, &is_root, err);
+	if (r < 0)
+		return r;
+	if (!is_root || id > c->run->facts.mnt_watermark)
+		return 0; /* the run's own mount (unmounted by its own step), or no mount any more */
+	if (s->op == OP_REMOUNT) {
+		uint32_t changed = (s->operand[1] | s->operand[2]) & MOUNT_ATTRS_RESTORABLE;
+		uint32_t set = s->st.prior_attr & changed, clr = changed & ~s->st.prior_attr;
+
+		if (changed & MOUNT_ATTR__ATIME) {
+			set = (set & ~MOUNT_ATTR__ATIME) | (s->st.prior_attr & MOUNT_ATTR__ATIME);
+			clr |= MOUNT_ATTR__ATIME;
+		}
+		r = mount_setattr_fd(fd, s->operand[3] & MP_TREE_RECURSIVE, set, clr, 0, -1, err);
+	} else {
+		r = mount_setattr_fd(fd, s->operand[2] & MP_TREE_RECURSIVE, 0, 0,
+				     s->st.prior_propagation ? s->st.prior_propagation : MS_PRIVATE, -1, err);
+	}
+	return r < 0 ? error_wrap(err, "restore '%s'", s->path) : 1;
+}
+
+static int recover_step(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
+{
+	switch (op_undo(s->op)) {
+	case UNDO_UMOUNT:
+		return recover_step_umount(c, s, err);
+	case UNDO_LOOP_DETACH:
+		return recover_step_loop(c, s, err);
+	case UNDO_REMOVE_CREATED:
+		return recover_step_remove(c, s, err);
+	case UNDO_RESTORE_ATTR:
+	case UNDO_RESTORE_PROPAGATION:
+		return recover_step_attr(c, s, err);
+	case UNDO_NONE:
+	case UNDO_CLOSE: /* fds died with the executor */
+	case UNDO__COUNT:
+		break;
+	}
+	return 0;
+}
+
+/* Which steps this mode looks at. */
+static bool recover_wants(enum recover_mode mode, const struct journal_step *s)
+{
+	if (mode == RECOVER_CRASHED)
+		return s->st.status != STEP_UNDONE; /* nothing recorded: ask the kernel about every step */
+	return s->st.status == STEP_DONE || s->st.status == STEP_UNDO_FAILED;
+}
+
+int recover_undo_run(struct journal *j, const struct journal_run *run, enum recover_mode mode, FILE *log,
+		     struct recover_result *ret, struct mp_error *err)
+{
+	struct recover_ctx c = { .run = run, .mode = mode, .root_fd = -1, .log = log };
+	struct journal_step *steps = NULL;
+	struct step_state *out = NULL;
+	struct recover_result res = { 0 };
+	char boot[PROBE_BOOT_ID_LEN + 1], msg[160];
+	uint64_t mntns;
+	uint32_t n = 0;
+	int r;
+
+	r = probe_boot_id(boot, err);
+	if (r == 0)
+		r = probe_mntns_ino(&mntns, err);
+	if (r < 0)
+		return r;
+	c.same_boot = strcmp(boot, run->facts.boot_id) == 0;
+	if (c.same_boot && mntns != run->facts.mntns_ino)
+		return error_set(err, EXDEV,
+				 "run %" PRId64 " was applied in mount namespace %" PRIu64 ", this is %" PRIu64
+				 ": run mrun there (nsenter --mount=/proc/PID/ns/mnt)",
+				 run->id, run->facts.mntns_ino, mntns);
+	r = recover_open_root(&c, err);
+	if (r < 0)
+		return r;
+	r = journal_get_steps(j, run->id, &steps, &n, err);
+	if (r < 0)
+		goto out;
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		r = error_set(err, ENOMEM, "out of memory");
+		goto out;
+	}
+	for (uint32_t i = n; i-- > 0;) {
+		const struct journal_step *s = &steps[i];
+		struct mp_error e = { 0 };
+		int q;
+
+		out[i] = s->st;
+		out[i].error = NULL;
+		out[i].park_path = s->st.park_path;
+		if (s->index != i || !recover_wants(mode, s)) {
+			if (s->st.status == STEP_PENDING)
+				out[i].status = STEP_PENDING; /* not rewritten */
+			continue;
+		}
+		q = recover_step(&c, s, &e);
+		if (q < 0) {
+			out[i].status = STEP_UNDO_FAILED;
+			out[i].err = e.code;
+			out[i].error = strdup(e.msg);
+			res.failed++;
+			if (log)
+				fprintf(log, "step %" PRIu32 " %s (%s:%" PRIu32 ":%" PRIu32 "): undo FAILED: %s\n", i,
+					op_name(s->op), run->plan_file, s->line, s->col, e.msg);
+		} else if (q > 0 || mode == RECOVER_ROLLBACK) {
+			out[i].status = STEP_UNDONE;
+			out[i].err = 0;
+			if (q > 0)
+				res.undone++;
+			if (q > 0 && log)
+				fprintf(log, "step %" PRIu32 " %s %s: undone\n", i, op_name(s->op),
+					s->path ? s->path : s->src ? s->src : "");
+		} else {
+			out[i].status = STEP_PENDING; /* the kernel shows nothing of it: never reached */
+		}
+	}
+	if (mode == RECOVER_ROLLBACK)
+		res.state = res.failed ? RUN_FAILED : RUN_ROLLED_BACK;
+	else
+		res.state = res.failed ? RUN_FAILED : RUN_RECOVERED;
+	snprintf(msg, sizeof(msg), "%s: %" PRIu32 " step%s undone, %" PRIu32 " undo failure%s",
+		 mode == RECOVER_ROLLBACK ? "rollback" : "recover", res.undone, res.undone == 1 ? "" : "s", res.failed,
+		 res.failed == 1 ? "" : "s");
+	/* Steps still pending are skipped by finish_run: mark them explicitly only when they were re-examined. */
+	r = journal_finish_run(j, run->id, res.state, out, n, -1, res.failed || mode == RECOVER_CRASHED ? msg : NULL, err);
+	if (r == 0 && ret)
+		*ret = res;
+out:
+	if (out)
+		for (uint32_t i = 0; i < n; i++)
+			free(out[i].error);
+	free(out);
+	journal_steps_free(steps, n);
+	if (c.root_fd >= 0)
+		close(c.root_fd);
+	return r;
+}
+
+int recover_verify_run(struct journal *j, const struct journal_run *run, FILE *out, uint32_t *ret_diffs,
+		       struct mp_error *err)
+{
+	struct recover_ctx c = { .run = run, .mode = RECOVER_ROLLBACK, .root_fd = -1, .same_boot = true };
+	struct journal_step *steps = NULL;
+	uint32_t n = 0, diffs = 0;
+	int r;
+
+	r = recover_open_root(&c, err);
+	if (r == 0)
+		r = journal_get_steps(j, run->id, &steps, &n, err);
+	if (r < 0)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct journal_step *s = &steps[i];
+		struct mp_error e;
+
+		if (s->st.status != STEP_DONE)
+			continue;
+		if (op_undo(s->op) == UNDO_UMOUNT && s->st.mnt_id && s->op != OP_PARK && s->path) {
+			_cleanup_close_ int parent = -1;
+			char name[256];
+			struct statx stx;
+
+			if (recover_locate(&c, s->path, &parent, name, sizeof(name), &e) < 0 ||
+			    statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0) {
+				fprintf(out, "step %" PRIu32 " %s %s: target gone\n", i, op_name(s->op), s->path);
+				diffs++;
+			} else if (stx.stx_mnt_id != s->st.mnt_id) {
+				fprintf(out, "step %" PRIu32 " %s %s: mount id %" PRIu64 " there, the run made %" PRIu64 "\n", i,
+					op_name(s->op), s->path, (uint64_t)stx.stx_mnt_id, s->st.mnt_id);
+				diffs++;
+			}
+		} else if (s->op == OP_LOOP_ATTACH && s->st.loop_nr >= 0) {
+			uint64_t dev = 0, ino = 0;
+
+			if (probe_loop(s->st.loop_nr, &dev, &ino, NULL, &e) < 0 || dev != s->st.backing_dev ||
+			    ino != s->st.backing_ino) {
+				fprintf(out, "step %" PRIu32 " LOOP_ATTACH: /dev/loop%d is no longer backed by %s\n", i,
+					s->st.loop_nr, s->src ? s->src : "the image");
+				diffs++;
+			}
+		}
+	}
+	*ret_diffs = diffs;
+out:
+	journal_steps_free(steps, n);
+	if (c.root_fd >= 0)
+		close(c.root_fd);
+	return r;
+}
