@@ -27,6 +27,7 @@
 #include "cleanup.h"
 #include "error.h"
 #include "exec.h"
+#include "oci-hook.h"
 #include "program.h"
 #include "undo.h"
 
@@ -36,11 +37,13 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v]\n"
+	fputs("usage: mrun apply PLAN.mpb [--root DIR | --oci-hook] [--dry-run] [-v]\n"
 	      "\n"
 	      "  apply      verify the bytecode PLAN.mpb (from `mplan compile`) and run it as one\n"
 	      "             transaction inside the root: on failure every completed step is undone\n"
 	      "  --root DIR the root the plan's targets are in (default: the plan's `root:`)\n"
+	      "  --oci-hook run as an OCI createRuntime hook: read the container state on stdin,\n"
+	      "             enter the container's namespaces, apply onto its root (config.json)\n"
 	      "  --dry-run  resolve and print what each step would do; change nothing\n"
 	      "  -v         log every step with its duration\n",
 	      out);
@@ -76,7 +79,8 @@ static void report_undo(const struct exec_ctx *ctx, uint32_t upto)
 static int cmd_apply(int argc, char **argv)
 {
 	const char *plan = NULL, *root = NULL;
-	bool dry_run = false, verbose = false;
+	bool dry_run = false, verbose = false, oci = false;
+	_cleanup_(oci_hook_free) struct oci_hook hook = { 0 };
 	struct program prog = { 0 };
 	struct exec_ctx ctx = { 0 };
 	struct mp_error err = { 0 };
@@ -89,6 +93,8 @@ static int cmd_apply(int argc, char **argv)
 			root = argv[i] + 7;
 		else if (strcmp(argv[i], "--dry-run") == 0)
 			dry_run = true;
+		else if (strcmp(argv[i], "--oci-hook") == 0)
+			oci = true;
 		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
 			verbose = true;
 		else if (argv[i][0] == '-' || plan) {
@@ -111,6 +117,26 @@ static int cmd_apply(int argc, char **argv)
 		fprintf(stderr, "mrun: %s: refused: %s\n", plan, err.msg);
 		program_free(&prog);
 		return 1;
+	}
+	if (oci) {
+		/* the program is verified before we touch the container; the
+		 * applying process is then a child in the container's pid
+		 * namespace and this one relays its exit status */
+		bool in_child = false;
+		int child_status = 1;
+
+		r = root ? error_set(&err, EINVAL, "--root and --oci-hook exclude each other") : 0;
+		if (r == 0)
+			r = oci_hook_read(STDIN_FILENO, &hook, &err);
+		if (r == 0)
+			r = oci_hook_enter(&hook, &in_child, &child_status, &err);
+		if (r < 0 || !in_child) {
+			if (r < 0)
+				fprintf(stderr, "mrun: --oci-hook: %s\n", err.msg);
+			program_free(&prog);
+			return r < 0 ? 1 : child_status;
+		}
+		root = hook.rootfs;
 	}
 	if (!root || !*root)
 		root = program_str(&prog, prog.hdr.plan_root);
