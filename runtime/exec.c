@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -874,11 +875,44 @@ static void step_fail(struct step_state *st, int r, const struct mp_error *e)
 	st->error = strdup(e->msg);
 }
 
+/*
+ * Fault injection for the journal's crash tests, read here and only here:
+ *   MOUNTPLAN_FAULT_STEP=K MOUNTPLAN_FAULT_ERRNO=E  step K fails with errno E
+ *                                                  before its syscall
+ *   MOUNTPLAN_KILL_STEP=K:before|K:after           SIGKILL ourselves right
+ *                                                  before / after step K
+ * They can only make a run fail or die, which is what it must survive.
+ */
+struct exec_fault {
+	uint32_t fail_at, kill_at;
+	int fail_errno;
+	bool kill_after;
+};
+
+static void exec_fault_from_env(struct exec_fault *f)
+{
+	const char *s;
+	char *end;
+
+	*f = (struct exec_fault){ .fail_at = EXEC_NO_STEP, .kill_at = EXEC_NO_STEP, .fail_errno = EIO };
+	if ((s = getenv("MOUNTPLAN_FAULT_STEP")) && *s)
+		f->fail_at = (uint32_t)strtoul(s, NULL, 10);
+	if ((s = getenv("MOUNTPLAN_FAULT_ERRNO")) && *s)
+		f->fail_errno = (int)strtol(s, NULL, 10) > 0 ? (int)strtol(s, NULL, 10) : EIO;
+	if ((s = getenv("MOUNTPLAN_KILL_STEP")) && *s) {
+		f->kill_at = (uint32_t)strtoul(s, &end, 10);
+		f->kill_after = strcmp(end, ":after") == 0;
+	}
+}
+
 int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 {
 	const struct program *p = ctx->prog;
 	uint32_t n = p->hdr.n_insns;
 	char where[300];
+	struct exec_fault fault;
+
+	exec_fault_from_env(&fault);
 
 	if (fchdir(ctx->root_fd) < 0)
 		return error_set_errno(err, errno, "fchdir to the root");
@@ -892,10 +926,16 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		int r;
 
 		error_clear(&serr);
+		if (i == fault.kill_at && !fault.kill_after)
+			raise(SIGKILL);
 		if (i == ctx->fail_at)
 			r = error_set(&serr, EIO, "injected failure (MOUNTPLAN_TEST_FAIL_STEP)");
+		else if (i == fault.fail_at)
+			r = error_set_errno(&serr, fault.fail_errno, "injected failure (MOUNTPLAN_FAULT_STEP)");
 		else
 			r = exec_step(ctx, i, &next, &skipped, &serr);
+		if (i == fault.kill_at && fault.kill_after)
+			raise(SIGKILL);
 		if (in->op != OP_WAIT_LINK && in->op != OP_WAIT_DEVICE)
 			st->duration_ns = now_ns() - t0;
 		exec_where(ctx, i, where, sizeof(where));
