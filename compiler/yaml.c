@@ -317,6 +317,9 @@ static int parser_fail(struct loader *l, yaml_parser_t *p, const char *bytes, si
 	}
 	line = (uint32_t)p->problem_mark.line + 1;
 	col = (uint32_t)p->problem_mark.column + 1;
+	/* At the end of the input libyaml counts a newline that may not be there: point at the real end. */
+	if (p->problem_mark.index >= len)
+		offset_mark(bytes, len, len, &line, &col);
 	if (p->context)
 		return fail(l, YERR_SYNTAX, line, col, "%s %s (line %zu)", p->problem ? p->problem : "syntax error",
 			    p->context, p->context_mark.line + 1);
