@@ -304,17 +304,15 @@ static size_t entry_inroot_paths(const struct ir_entry *e, const char **out, siz
 	return n;
 }
 
-static int graph_entry_edges(struct graph *g, struct edge_list *l, const struct strmap *ids, uint32_t i,
-			     uint32_t *anc)
+static int graph_entry_edges(struct graph *g, struct edge_list *l, const struct strmap *ids, uint32_t i)
 {
 	const struct ir_plan *plan = g->plan;
 	const struct ir_entry *e = &plan->entries[i];
-	size_t na;
 	int r;
 
 	if (g->idx.below[i] != GRAPH_NONE && (r = edge_add(l, g->idx.below[i], i, EDGE_STACK)) < 0)
 		return r;
-	if ((r = edge_add(l, pathidx_nearest(&g->idx, e->target.path, false, i), i, EDGE_PARENT)) < 0)
+	if ((r = edge_add(l, g->parent[i], i, EDGE_PARENT)) < 0)
 		return r;
 
 	{
@@ -346,35 +344,58 @@ static int graph_entry_edges(struct graph *g, struct edge_list *l, const struct 
 			return r;
 	}
 
-	/* Every split read-only ancestor (and what it stacks on) waits for this mount. */
-	na = pathidx_ancestors(&g->idx, e->target.path, false, anc);
-	for (size_t k = 0; k < na; k++) {
-		for (uint32_t a = anc[k]; a != GRAPH_NONE; a = g->idx.below[a]) {
-			if (g->remount[a] != GRAPH_NONE && (r = edge_add(l, i, g->remount[a], EDGE_REMOUNT)) < 0)
-				return r;
-		}
-	}
+	/* Every split read-only ancestor waits for this mount (only tops of stacks are split). */
+	for (uint32_t a = g->split_anc[i]; a != GRAPH_NONE; a = g->split_anc[a])
+		if ((r = edge_add(l, i, g->remount[a], EDGE_REMOUNT)) < 0)
+			return r;
 	/* A split entry's own remount comes after the entry itself. */
 	if (g->remount[i] != GRAPH_NONE && (r = edge_add(l, i, g->remount[i], EDGE_REMOUNT)) < 0)
 		return r;
 	return 0;
 }
 
+/*
+ * Each entry's nearest strict ancestor mount (the parent edge), which
+ * entries are split (read-only with a mount under them), and each entry's
+ * nearest split ancestor, so the remount edges walk only split ancestors
+ * instead of every path prefix.
+ */
 static int graph_nodes(struct graph *g)
 {
 	const struct ir_plan *plan = g->plan;
 	size_t n = plan->n_entries, n_remount = 0, v;
+	uint32_t *stack = malloc((n ? n : 1) * sizeof(*stack));
 
+	if (!stack)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct ir_entry *e = &plan->entries[i];
 		uint32_t a = pathidx_nearest(&g->idx, e->target.path, false, (uint32_t)i);
 
+		g->parent[i] = a;
+		g->split_anc[i] = GRAPH_NONE - 1; /* not computed yet */
 		/* Only the nearest ancestor matters: farther ones contain that one. */
 		if (a != GRAPH_NONE && (plan->entries[a].attr_set & MOUNT_ATTR_RDONLY) && !g->split[a]) {
 			g->split[a] = true;
 			n_remount++;
 		}
 	}
+	/* split_anc[i] = parent if split, else split_anc[parent]: iteratively, parents first. */
+	for (size_t i = 0; i < n; i++) {
+		size_t sp = 0;
+		uint32_t v0 = (uint32_t)i;
+
+		while (v0 != GRAPH_NONE && g->split_anc[v0] == GRAPH_NONE - 1) {
+			stack[sp++] = v0;
+			v0 = g->parent[v0];
+		}
+		while (sp) {
+			uint32_t c = stack[--sp], p = g->parent[c];
+
+			g->split_anc[c] = p == GRAPH_NONE ? GRAPH_NONE : g->split[p] ? p : g->split_anc[p];
+		}
+	}
+	free(stack);
 	g->n_nodes = n + n_remount + plan->n_masked + plan->n_readonly;
 	g->nodes = calloc(g->n_nodes ? g->n_nodes : 1, sizeof(*g->nodes));
 	if (!g->nodes)
@@ -433,15 +454,15 @@ int graph_build(struct graph *g, const struct ir_plan *plan)
 	size_t n = plan->n_entries;
 	struct edge_list l = { 0 };
 	struct strmap ids = { 0 };
-	uint32_t *anc = NULL;
 	int r;
 
 	memset(g, 0, sizeof(*g));
 	g->plan = plan;
 	g->split = calloc(n ? n : 1, sizeof(*g->split));
 	g->remount = malloc((n ? n : 1) * sizeof(*g->remount));
-	anc = malloc(PATH_MAX_COMPONENTS * sizeof(*anc));
-	if (!g->split || !g->remount || !anc) {
+	g->parent = malloc((n ? n : 1) * sizeof(*g->parent));
+	g->split_anc = malloc((n ? n : 1) * sizeof(*g->split_anc));
+	if (!g->split || !g->remount || !g->parent || !g->split_anc) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -457,7 +478,7 @@ int graph_build(struct graph *g, const struct ir_plan *plan)
 			goto out;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((r = graph_entry_edges(g, &l, &ids, (uint32_t)i, anc)) < 0)
+		if ((r = graph_entry_edges(g, &l, &ids, (uint32_t)i)) < 0)
 			goto out;
 
 	/* Masked and read-only paths act on whatever is mounted there: after that mount. */
@@ -474,7 +495,6 @@ int graph_build(struct graph *g, const struct ir_plan *plan)
 	r = graph_finish(g, &l);
 out:
 	free(l.v);
-	free(anc);
 	strmap_free(&ids);
 	return r;
 }
@@ -485,70 +505,36 @@ void graph_free(struct graph *g)
 	free(g->nodes);
 	free(g->split);
 	free(g->remount);
+	free(g->parent);
+	free(g->split_anc);
 	free(g->edges);
 	free(g->out_start);
 	memset(g, 0, sizeof(*g));
 }
 
-/* Report mount m hiding node x's path (what: "the target", "the source"). */
-static void shadow_report(const struct graph *g, struct diag_sink *sink, uint32_t m, uint32_t x, const char *what)
-{
-	const struct ir_entry *me = &g->plan->entries[m];
-	struct ir_loc xl = graph_node_loc(g, x);
-
-	diag_emit(sink, DIAG_SHADOWED, me->target.loc.line, me->target.loc.col, me->target.path, what, xl.line);
-}
-
+/*
+ * W403.  A mount hides what lies on or under its target.  The edges already
+ * order every mount after the mount holding its target (parent), every
+ * reader of an in-root path after the mount holding that path (source),
+ * and masked/read-only paths after their mount, so a mount ordered later
+ * can never hide an ancestor's work: an `after:` asking for that makes a
+ * cycle (E500) instead.  What is left is a mount stacked on the same target
+ * as an earlier one (stack edge): it hides that mount.  So the check walks
+ * the stacks only, O(n).
+ */
 int graph_check_shadowing(const struct graph *g, const uint32_t *order, struct diag_sink *sink)
 {
 	const struct ir_plan *plan = g->plan;
-	uint32_t *pos = malloc((g->n_nodes ? g->n_nodes : 1) * sizeof(*pos));
-	uint32_t *anc = malloc(PATH_MAX_COMPONENTS * sizeof(*anc));
 
-	if (!pos || !anc) {
-		free(pos);
-		free(anc);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < g->n_nodes; k++)
-		pos[order[k]] = (uint32_t)k;
+	(void)order; /* the stack edges fix the order within a stack: below, then above */
+	for (size_t i = 0; i < plan->n_entries; i++) {
+		const struct ir_entry *top = &plan->entries[i];
+		uint32_t b = g->idx.below[i];
 
-	for (size_t k = 0; k < g->n_nodes; k++) {
-		uint32_t x = order[k];
-		const struct node *nd = &g->nodes[x];
-		const char *paths[1 + ENTRY_MAX_PATHS];
-		const char *what[1 + ENTRY_MAX_PATHS];
-		size_t np = 0;
-		uint32_t reported = GRAPH_NONE;
-
-		if (nd->kind == NODE_REMOUNT)
+		if (b == GRAPH_NONE || top->overmount)
 			continue;
-		paths[np] = graph_node_path(g, x);
-		what[np++] = nd->kind == NODE_ENTRY ? "the target" : "the path";
-		if (nd->kind == NODE_ENTRY) {
-			size_t ns = entry_inroot_paths(&plan->entries[nd->ref], paths + np, ENTRY_MAX_PATHS);
-
-			for (size_t s = 0; s < ns; s++)
-				what[np + s] = "the source";
-			np += ns;
-		}
-		for (size_t p = 0; p < np; p++) {
-			size_t na = pathidx_ancestors(&g->idx, paths[p], true, anc);
-
-			for (size_t a = 0; a < na; a++) {
-				for (uint32_t m = anc[a]; m != GRAPH_NONE; m = g->idx.below[m]) {
-					/* Its own target, or a source under it: read before it mounts. */
-					if ((nd->kind == NODE_ENTRY && m == nd->ref) || pos[m] < k)
-						continue;
-					if (plan->entries[m].overmount || m == reported)
-						continue;
-					shadow_report(g, sink, m, x, what[p]);
-					reported = m;
-				}
-			}
-		}
+		diag_emit(sink, DIAG_SHADOWED, top->target.loc.line, top->target.loc.col, top->target.path, "the target",
+			  plan->entries[b].loc.line);
 	}
-	free(pos);
-	free(anc);
 	return 0;
 }

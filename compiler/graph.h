@@ -103,6 +103,8 @@ struct graph {
 	size_t n_nodes;
 	bool *split;          /* per entry: read-only with mounts under it: mounted rw, remounted later */
 	uint32_t *remount;    /* per entry: its remount node, or GRAPH_NONE */
+	uint32_t *parent;     /* per entry: nearest mount whose target is a strict ancestor, or GRAPH_NONE */
+	uint32_t *split_anc;  /* per entry: nearest split ancestor (through parent), or GRAPH_NONE */
 	struct edge *edges;   /* sorted by (from, insertion order) */
 	size_t n_edges;
 	uint32_t *out_start;  /* n_nodes + 1: edges[out_start[v] .. out_start[v+1]) leave v */
@@ -124,7 +126,8 @@ const char *graph_node_path(const struct graph *g, uint32_t v);
 /*
  * W403: a mount ordered after a unit whose target or in-root source lies
  * on or under the mount's target hides it, unless the mount says
- * `overmount: true`.  order is the sorted node sequence.
+ * `overmount: true`.  order is the sorted node sequence.  (Given the
+ * edges, only mounts stacked on one target can do that; see graph.c.)
  */
 int graph_check_shadowing(const struct graph *g, const uint32_t *order, struct diag_sink *sink);
 
