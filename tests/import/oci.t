@@ -77,4 +77,8 @@ like "$out" 'array.json:1:1: error: a config.json is a JSON object' "and says so
 : >"$tmp/empty.json"
 "$MPLAN" import-oci "$tmp/empty.json" >/dev/null 2>&1; is "$?" 1 "an empty file is refused"
 "$MPLAN" import-oci >/dev/null 2>&1; is "$?" 2 "a missing operand is a usage error"
+# examples/oci/plan.yaml is what import-oci makes of examples/oci/config.json
+out=$(cd "$TOP/examples/oci" && "$MPLAN" import-oci config.json)
+is "$out" "$(cat "$TOP/examples/oci/plan.yaml")" "examples/oci/plan.yaml is the import of its config.json"
+
 tap_done
