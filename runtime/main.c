@@ -2,7 +2,8 @@
  * main.c — the `mrun` command line.  The only file of the executor that
  * prints or exits; everything below returns errors (runtime/error.h).
  *
- *   mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v]
+ *   mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v] [--journal PATH]
+ *   mrun rollback|recover|status|history|show|verify ...   (runctl.c)
  *
  * Order at start, each for a reason:
  *   1. every inherited fd >= 3 becomes close-on-exec, so no helper we run
@@ -29,6 +30,7 @@
 #include "exec.h"
 #include "oci-hook.h"
 #include "program.h"
+#include "runctl.h"
 #include "undo.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -45,7 +47,17 @@ static void usage(FILE *out)
 	      "  --oci-hook run as an OCI createRuntime hook: read the container state on stdin,\n"
 	      "             enter the container's namespaces, apply onto its root (config.json)\n"
 	      "  --dry-run  resolve and print what each step would do; change nothing\n"
-	      "  -v         log every step with its duration\n",
+	      "  -v         log every step with its duration\n"
+	      "  --journal PATH      the run journal (default /run/mountplan/journal.db; \"off\": none)\n"
+	      "  --lock-timeout MS   wait this long for another run on the same root (default 10000)\n"
+	      "\n"
+	      "       mrun rollback RUN | --root DIR   undo an applied run in reverse (container stop)\n"
+	      "       mrun recover                     undo the runs whose executor died\n"
+	      "       mrun status [--json]             runs in progress, applied, needing attention\n"
+	      "       mrun history [--limit N] [--json]\n"
+	      "       mrun show RUN [--json]           a run and each of its steps\n"
+	      "       mrun verify RUN                  does the kernel still match an applied run\n"
+	      "       (each takes --journal PATH)\n",
 	      out);
 }
 
@@ -81,6 +93,9 @@ static int cmd_apply(int argc, char **argv)
 	const char *plan = NULL, *root = NULL;
 	bool dry_run = false, verbose = false, oci = false;
 	_cleanup_(oci_hook_free) struct oci_hook hook = { 0 };
+	struct runctl_opts jopts = { .lock_timeout_ms = 10000 };
+	struct runctl_apply txn = { .lock_fd = -1 };
+	int64_t already = 0;
 	struct program prog = { 0 };
 	struct exec_ctx ctx = { 0 };
 	struct mp_error err = { 0 };
@@ -95,6 +110,10 @@ static int cmd_apply(int argc, char **argv)
 			dry_run = true;
 		else if (strcmp(argv[i], "--oci-hook") == 0)
 			oci = true;
+		else if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
+			jopts.journal = argv[++i];
+		else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
+			jopts.lock_timeout_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
 			verbose = true;
 		else if (argv[i][0] == '-' || plan) {
@@ -173,15 +192,43 @@ static int cmd_apply(int argc, char **argv)
 		status = r < 0;
 		goto out;
 	}
+	/* the journal (runctl.c): a bad journal or a busy root stops us before any mount */
+	r = runctl_apply_open(&txn, &jopts, &prog, root, &already, &err);
+	if (r < 0) {
+		fprintf(stderr, "mrun: %s\n", err.msg);
+		goto out;
+	}
+	if (r > 0) {
+		fprintf(stderr, "mrun: %s is already applied on %s as run %" PRId64 " and the kernel matches it: nothing to do\n",
+			plan, root, already);
+		status = 0;
+		goto out;
+	}
+	ctx.hooks.data = &txn;
+	ctx.hooks.loop_tag = runctl_loop_tag;
 	r = exec_prepare(&ctx, &err);
 	if (r == 0)
-		r = exec_run(&ctx, &err);
+		r = runctl_apply_begin(&txn, &prog, root, plan, ctx.steps, &err);
+	if (r < 0) {
+		fprintf(stderr, "mrun: %s (no mount was made)\n", err.msg);
+		goto out;
+	}
+	r = exec_run(&ctx, &err);
 	if (r < 0) {
 		uint32_t failed_step = ctx.failed_step;
+		struct mp_error jerr = { 0 };
 
 		fprintf(stderr, "mrun: apply failed: %s\n", err.msg);
 		undo_run(&ctx);
 		report_undo(&ctx, failed_step == EXEC_NO_STEP ? prog.hdr.n_insns : failed_step);
+		if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns,
+					failed_step == EXEC_NO_STEP ? -1 : (int64_t)failed_step, err.msg, &jerr) < 0)
+			fprintf(stderr, "mrun: %s\n", jerr.msg);
+		goto out;
+	}
+	if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns, -1, NULL, &err) < 0) {
+		/* applied, but unrecorded: `mrun recover` will see a dead executor and undo it */
+		fprintf(stderr, "mrun: applied, but recording it failed: %s\n", err.msg);
 		goto out;
 	}
 	if (verbose)
@@ -189,8 +236,63 @@ static int cmd_apply(int argc, char **argv)
 	status = 0;
 out:
 	exec_fini(&ctx);
+	runctl_apply_close(&txn);
 	program_free(&prog);
 	return status;
+}
+
+/* rollback, recover, status, history, show, verify: the journal's commands (runctl.c). */
+static int cmd_journal(const char *cmd, int argc, char **argv)
+{
+	struct runctl_opts o = { .lock_timeout_ms = 10000 };
+	const char *root = NULL;
+	unsigned limit = 0;
+	int64_t run = 0;
+	struct mp_error err = { 0 };
+	bool needs_run = strcmp(cmd, "show") == 0 || strcmp(cmd, "verify") == 0;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--journal") == 0 && i + 1 < argc)
+			o.journal = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			o.json = true;
+		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
+			root = argv[++i];
+		else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
+			o.lock_timeout_ms = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit = (unsigned)atoi(argv[++i]);
+		else if (argv[i][0] != '-' && run == 0 && atoll(argv[i]) > 0)
+			run = atoll(argv[i]);
+		else {
+			fprintf(stderr, "mrun %s: unexpected argument '%s'\n", cmd, argv[i]);
+			return 2;
+		}
+	}
+	if ((needs_run && run <= 0) || (strcmp(cmd, "rollback") == 0 && run <= 0 && !root)) {
+		fprintf(stderr, "mrun %s: which run? (a RUN number from `mrun history`%s)\n", cmd,
+			strcmp(cmd, "rollback") == 0 ? ", or --root DIR" : "");
+		return 2;
+	}
+	if (strcmp(cmd, "rollback") == 0)
+		r = runctl_rollback(stdout, &o, run, root, &err);
+	else if (strcmp(cmd, "recover") == 0)
+		r = runctl_recover(stdout, &o, &err);
+	else if (strcmp(cmd, "status") == 0)
+		r = runctl_status(stdout, &o, &err);
+	else if (strcmp(cmd, "history") == 0)
+		r = runctl_history(stdout, &o, limit, &err);
+	else if (strcmp(cmd, "show") == 0)
+		r = runctl_show(stdout, &o, run, &err);
+	else
+		r = runctl_verify(stdout, &o, run, &err);
+	fflush(stdout);
+	if (r < 0) {
+		fprintf(stderr, "mrun %s: %s\n", cmd, err.msg);
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -210,6 +312,11 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "apply") == 0)
 		return cmd_apply(argc - 1, argv + 1);
+	for (const char *const *c = (const char *const[]){ "rollback", "recover", "status", "history", "show", "verify",
+							   NULL };
+	     *c; c++)
+		if (strcmp(argv[1], *c) == 0)
+			return cmd_journal(*c, argc - 1, argv + 1);
 	fprintf(stderr, "mrun: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -14,6 +14,8 @@
 
 #include "cleanup.h"
 #include "journal.h"
+#include "probe.h"
+#include "program.h"
 #include "recover.h"
 #include "rootlock.h"
 #include "runctl.h"
@@ -320,22 +322,17 @@ int runctl_verify(FILE *out, const struct runctl_opts *o, int64_t id, struct mp_
 	return r;
 }
 
-int runctl_check_reapply(const struct runctl_opts *o, const char *plan_sha256_hex, uint64_t root_dev,
-			 uint64_t root_ino, int64_t *ret_run, struct mp_error *err)
+/* 1: this plan is applied on the root and matches the kernel; 0: not applied; -EEXIST: drifted. */
+static int runctl_check_reapply(struct journal *j, const char *sha_hex, uint64_t dev, uint64_t ino,
+				int64_t *ret_run, struct mp_error *err)
 {
-	_cleanup_(journal_closep) struct journal *j = NULL;
 	_cleanup_fclose_ FILE *devnull = NULL;
 	struct journal_run run;
 	uint32_t diffs = 0;
 	int64_t id;
 	int r;
 
-	r = runctl_open(o, false, &j, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	r = journal_last_run_on_root(j, root_dev, root_ino, RUN_APPLIED, &id, err);
+	r = journal_last_run_on_root(j, dev, ino, RUN_APPLIED, &id, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -343,7 +340,7 @@ int runctl_check_reapply(const struct runctl_opts *o, const char *plan_sha256_he
 	r = journal_get_run(j, id, &run, err);
 	if (r < 0)
 		return r;
-	if (strcmp(run.plan_sha256, plan_sha256_hex) != 0) {
+	if (strcmp(run.plan_sha256, sha_hex) != 0) {
 		journal_run_free(&run);
 		return 0;
 	}
@@ -360,4 +357,103 @@ int runctl_check_reapply(const struct runctl_opts *o, const char *plan_sha256_he
 				 id, diffs, id, id);
 	*ret_run = id;
 	return 1;
+}
+
+int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const struct program *p,
+		      const char *root, int64_t *ret_already, struct mp_error *err)
+{
+	static const char digits[] = "0123456789abcdef";
+	char sha[65];
+	struct stat st;
+	int r;
+
+	*a = (struct runctl_apply){ .lock_fd = -1 };
+	if (o->journal && strcmp(o->journal, "off") == 0) {
+		a->off = true;
+		return 0;
+	}
+	if (stat(root, &st) < 0)
+		return error_set_errno(err, errno, "root '%s'", root);
+	r = journal_open(runctl_journal(o), JOURNAL_CREATE, JOURNAL_DEFAULT_BUSY_MS, &a->j, err);
+	if (r < 0)
+		return error_wrap(err, "no mount was made");
+	r = rootlock_acquire(runctl_journal(o), st.st_dev, st.st_ino, o->lock_timeout_ms, &a->lock_fd, err);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < 32; i++) {
+		sha[2 * i] = digits[p->hdr.plan_sha256[i] >> 4];
+		sha[2 * i + 1] = digits[p->hdr.plan_sha256[i] & 15];
+	}
+	sha[64] = '\0';
+	return runctl_check_reapply(a->j, sha, st.st_dev, st.st_ino, ret_already, err);
+}
+
+int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
+		       const struct step_state *steps, struct mp_error *err)
+{
+	struct journal_run_info info = {
+		.plan_file = program_str(p, p->hdr.plan_file),
+		.plan_sha256 = p->hdr.plan_sha256,
+		.bytecode = bytecode,
+		.root = root,
+		.container_id = getenv("MOUNTPLAN_CONTAINER_ID"),
+	};
+	_cleanup_free_ char *abs_root = NULL, *abs_bytecode = NULL;
+	struct stat st;
+	int r;
+
+	if (a->off)
+		return 0;
+	/* absolute: rollback and recover run from anywhere */
+	abs_root = realpath(root, NULL);
+	abs_bytecode = bytecode ? realpath(bytecode, NULL) : NULL;
+	if (!abs_root || stat(abs_root, &st) < 0)
+		return error_set_errno(err, errno, "root '%s'", root);
+	info.root = abs_root;
+	if (abs_bytecode)
+		info.bytecode = abs_bytecode;
+	info.root_dev = st.st_dev;
+	info.root_ino = st.st_ino;
+	/* the watermark is read last: every mount after it is newer */
+	r = probe_run_facts(&info.facts, err);
+	if (r < 0)
+		return error_wrap(err, "recording the run");
+	a->pid = info.facts.pid;
+	a->pid_start = info.facts.pid_start;
+	return journal_begin_run(a->j, &info, p, steps, &a->run, err);
+}
+
+void runctl_loop_tag(void *data, uint32_t index, char buf[64])
+{
+	const struct runctl_apply *a = data;
+
+	if (a->off)
+		buf[0] = '\0';
+	else
+		probe_loop_tag(buf, a->pid, a->pid_start, index);
+}
+
+int runctl_apply_finish(struct runctl_apply *a, const struct step_state *steps, uint32_t n, int64_t failed_step,
+			const char *error, struct mp_error *err)
+{
+	enum run_state state = RUN_APPLIED;
+
+	if (a->off || !a->j || a->run <= 0)
+		return 0;
+	if (failed_step >= 0 || error) {
+		state = RUN_ROLLED_BACK;
+		for (uint32_t i = 0; i < n; i++)
+			if (steps[i].status == STEP_UNDO_FAILED)
+				state = RUN_FAILED;
+	}
+	return journal_finish_run(a->j, a->run, state, steps, n, failed_step, error, err);
+}
+
+void runctl_apply_close(struct runctl_apply *a)
+{
+	journal_close(a->j);
+	a->j = NULL;
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
+	a->lock_fd = -1;
 }

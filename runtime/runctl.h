@@ -47,12 +47,39 @@ int runctl_show(FILE *out, const struct runctl_opts *o, int64_t run, struct mp_e
 int runctl_verify(FILE *out, const struct runctl_opts *o, int64_t run, struct mp_error *err);
 
 /*
- * Before an apply of plan_sha256 (hex) on root dev:ino: 1 (with *ret_run)
- * when the newest applied run there is this plan and the kernel still
- * matches it (nothing to do), 0 when there is no such run, -EEXIST
- * (conflict) when it is this plan but the mounts drifted.
+ * `mrun apply` with the journal, in the order of the protocol:
+ *   runctl_apply_open    open the journal (a bad one stops the apply before
+ *                        any mount), lock the root, and check for a re-apply:
+ *                        1 with *ret_already when this plan is applied there
+ *                        and still matches the kernel (nothing to do),
+ *                        -EEXIST when it is applied but drifted (conflict);
+ *   runctl_apply_begin   after exec_prepare, before exec_run: the run facts
+ *                        (watermark last) and ONE transaction of intents;
+ *   runctl_loop_tag      exec_hooks.loop_tag: names each loop device after
+ *                        the run's pid, start time and step;
+ *   runctl_apply_finish  ONE transaction with the outcome;
+ *   runctl_apply_close   releases the lock and the journal.
+ * With o->journal "off" (the benchmark baseline), every call does nothing.
  */
-int runctl_check_reapply(const struct runctl_opts *o, const char *plan_sha256_hex, uint64_t root_dev,
-			 uint64_t root_ino, int64_t *ret_run, struct mp_error *err);
+struct journal;
+struct program;
+struct step_state;
+struct runctl_apply {
+	struct journal *j;
+	int lock_fd;
+	int64_t run;
+	bool off;
+	int pid;
+	uint64_t pid_start;
+};
+
+int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const struct program *p,
+		      const char *root, int64_t *ret_already, struct mp_error *err);
+int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
+		       const struct step_state *steps, struct mp_error *err);
+void runctl_loop_tag(void *data, uint32_t index, char buf[64]);
+int runctl_apply_finish(struct runctl_apply *a, const struct step_state *steps, uint32_t n, int64_t failed_step,
+			const char *error, struct mp_error *err);
+void runctl_apply_close(struct runctl_apply *a);
 
 #endif
