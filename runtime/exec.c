@@ -643,11 +643,12 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		if (ctx->hooks.loop_tag)
 			ctx->hooks.loop_tag(ctx->hooks.data, i, tag);
 		r = loop_attach(src, in->o[2], in->o[3] | (uint64_t)in->o[4] << 32, in->o[5] | (uint64_t)in->o[6] << 32,
-				tag, &st->loop_nr, &st->backing_dev, &st->backing_ino, err);
+				tag, &st->loop_nr, &st->backing_dev, &st->backing_ino, &fd, err);
 		if (r < 0)
 			return error_wrap(err, "loop attach '%s'", S(ctx, in->o[1]));
 		a = reg_put(ctx, in->o[0], i, REG_LOOP);
 		a->loop_nr = st->loop_nr;
+		a->fd = TAKE_FD(fd); /* held until CLOSE: an autoclear device goes away on its last close */
 		return 0;
 	}
 	case OP_USERNS:

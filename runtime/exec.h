@@ -50,7 +50,7 @@
 
 enum reg_kind {
 	REG_EMPTY,
-	REG_LOOP,   /* loop_nr */
+	REG_LOOP,   /* loop_nr, and fd open on /dev/loopN (keeps an autoclear device alive) */
 	REG_USERNS, /* fd on a user namespace */
 	REG_TREE,   /* fd of a mount (detached or attached) */
 	REG_FS,     /* fs context fd, plus the fds its path parameters name */

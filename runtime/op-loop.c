@@ -32,7 +32,7 @@ void loop_dev_path(int32_t nr, char *buf, size_t n)
 }
 
 int loop_attach(int image_fd, uint32_t flags, uint64_t offset, uint64_t sizelimit, const char *name, int32_t *ret_nr,
-		uint64_t *ret_dev, uint64_t *ret_ino, struct mp_error *err)
+		uint64_t *ret_dev, uint64_t *ret_ino, int *ret_dev_fd, struct mp_error *err)
 {
 	bool ro = flags & MP_LOOP_READONLY;
 	_cleanup_close_ int ctl = -1, backing = -1;
@@ -82,6 +82,7 @@ int loop_attach(int image_fd, uint32_t flags, uint64_t offset, uint64_t sizelimi
 			return error_set_errno(err, errno, "LOOP_CONFIGURE %s", path);
 		}
 		*ret_nr = nr;
+		*ret_dev_fd = TAKE_FD(dev);
 		*ret_dev = st.st_dev;
 		*ret_ino = st.st_ino;
 		return 0;
