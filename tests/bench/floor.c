@@ -18,7 +18,8 @@
  *   floor mktree N DIR         make DIR/src/sI and DIR/root/dI (I < N), and
  *                              make DIR/root a mount (bound onto itself)
  *   floor apply N DIR          bind DIR/src/sI onto dI inside DIR/root
- *   floor umount N DIR MODE    MODE: each (umount2 by path), lazy
+ *   floor umount N DIR MODE [P]  unmount DIR/root/PI (P: d, or m for the
+ *                              mixed plan's targets); MODE: each (umount2 by path), lazy
  *                              (MNT_DETACH through the resolved fd, as
  *                              mrun's undo), lazypath (MNT_DETACH by
  *                              path), parent (one MNT_DETACH)
@@ -169,7 +170,7 @@ static void cmd_apply(unsigned n, const char *dir)
 	printf("inner_ns=%llu\n", (unsigned long long)(now_ns() - t0));
 }
 
-static void cmd_umount(unsigned n, const char *dir, const char *mode)
+static void cmd_umount(unsigned n, const char *dir, const char *mode, const char *prefix)
 {
 	char path[PATH_BUF];
 	uint64_t t0 = now_ns();
@@ -184,7 +185,7 @@ static void cmd_umount(unsigned n, const char *dir, const char *mode)
 		/* A plain unmount goes by path: an O_PATH fd on the mount would
 		 * itself keep it busy (EBUSY). */
 		for (unsigned i = n; i-- > 0;) {
-			snprintf(path, sizeof path, "%s/root/d%u", dir, i);
+			snprintf(path, sizeof path, "%s/root/%s%u", dir, prefix, i);
 			if (umount2(path, flags) < 0)
 				die("umount2", path);
 		}
@@ -198,7 +199,7 @@ static void cmd_umount(unsigned n, const char *dir, const char *mode)
 			char target[64];
 			int fd;
 
-			snprintf(target, sizeof target, "/d%u", i);
+			snprintf(target, sizeof target, "/%s%u", prefix, i);
 			fd = resolve_in_root(rootfd, target);
 			if (fd < 0)
 				die("openat2", target);
@@ -400,7 +401,7 @@ int main(int argc, char **argv)
 	unsigned n;
 
 	if (argc < 4) {
-		fputs("usage: floor mktree|apply|mkmixed|mixed N DIR | floor umount N DIR each|lazy|lazypath|parent\n", stderr);
+		fputs("usage: floor mktree|apply|mkmixed|mixed N DIR | floor umount N DIR each|lazy|lazypath|parent [PREFIX]\n", stderr);
 		return 2;
 	}
 	n = (unsigned)strtoul(argv[2], NULL, 10);
@@ -408,8 +409,8 @@ int main(int argc, char **argv)
 		cmd_mktree(n, argv[3]);
 	else if (strcmp(argv[1], "apply") == 0)
 		cmd_apply(n, argv[3]);
-	else if (strcmp(argv[1], "umount") == 0 && argc == 5)
-		cmd_umount(n, argv[3], argv[4]);
+	else if (strcmp(argv[1], "umount") == 0 && (argc == 5 || argc == 6))
+		cmd_umount(n, argv[3], argv[4], argc == 6 ? argv[5] : "d");
 	else if (strcmp(argv[1], "mkmixed") == 0)
 		cmd_mkmixed(n, argv[3]);
 	else if (strcmp(argv[1], "mixed") == 0)

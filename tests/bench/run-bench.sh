@@ -30,7 +30,8 @@
 # raw samples in build/bench/raw.tsv.
 #
 # Environment: BENCH_NS ("10 100 1000"), BENCH_ROUNDS (9), BENCH_WARMUP (2),
-# BUILD (build).  --quick: N = 10 100, 3 rounds.  --no-write: leave
+# BUILD (build), BENCH_SKIP_COMPILE (yes: do not run compile-bench.sh).
+# --quick: N = 10 100, 3 rounds, no compile benchmark.  --no-write: leave
 # results.md and results.svg alone (print only).
 set -eu
 
@@ -42,9 +43,10 @@ NS=${BENCH_NS:-10 100 1000}
 ROUNDS=${BENCH_ROUNDS:-9}
 WARMUP=${BENCH_WARMUP:-2}
 write=yes
+quick=no
 for arg in "$@"; do
 	case $arg in
-	--quick) NS=${BENCH_NS:-10 100}; ROUNDS=${BENCH_ROUNDS:-3}; WARMUP=${BENCH_WARMUP:-1} ;;
+	--quick) NS=${BENCH_NS:-10 100}; ROUNDS=${BENCH_ROUNDS:-3}; WARMUP=${BENCH_WARMUP:-1}; quick=yes ;;
 	--no-write) write=no ;;
 	*) echo "run-bench.sh: unknown option '$arg'" >&2; exit 2 ;;
 	esac
@@ -69,22 +71,27 @@ UMOUNT=$(command -v umount)
 TRUE=/usr/bin/true
 [ -x "$TRUE" ] || TRUE=/bin/true
 BWRAP=$(command -v bwrap || true)
-MPLAN=$TOP/$BUILD/mplan
-MRUN=$TOP/$BUILD/mrun
+CP=$(command -v cp)
 FLOOR=$TOP/$BENCH/floor
 
 W=$(mktemp -d /tmp/mpbench.XXXXXX)
 # Mounts made in this namespace die with it; only the directory is ours
-# to remove (the tmpfs on $W/run is unmounted first).
-trap 'umount -R "$W/run" 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
+# to remove (the tmpfs on $W/shm is unmounted first).
+trap 'umount -R "$W/shm" 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
 T=$W/t
-mkdir -p "$T" "$W/run"
+mkdir -p "$T" "$W/shm" "$W/bin"
+# A copy of the programs as they are now: the other parts rebuild build/
+# while a long run goes on.
+MPLAN=$W/bin/mplan
+MRUN=$W/bin/mrun
+for p in mplan mrun; do
+	[ ! -x "$BUILD/$p" ] || cp "$BUILD/$p" "$W/bin/$p"
+done
 # The default journal lives in /run/mountplan; on a booted Debian /run is a
-# tmpfs.  One tmpfs here, bound over /run in each mrun trial, keeps the
-# default journal warm across rounds (as a real host's is) without touching
-# the host's /run.
-mount -t tmpfs -o mode=0755 tmpfs "$W/run"
-mkdir -p "$W/run/mountplan"
+# tmpfs (here it is not).  Each mrun trial mounts a tmpfs on /run in its own
+# namespace, so the host's /run is never touched.  $W/shm: a tmpfs for the
+# journal benchmark.
+mount -t tmpfs -o mode=0755 tmpfs "$W/shm"
 RAW=$BENCH/raw.tsv
 : >"$RAW"
 log=$BENCH/bench.log
@@ -166,15 +173,34 @@ probe_mrun() { # NAME MKTREE-CMD N
 	mrun_has rollback && rb=yes
 	jr=
 	mrun_has --journal && jr="--journal $T/probe.db"
+	# Default settings first, on a fresh tmpfs /run; what that leaves in
+	# /run/mountplan after a rollback becomes the journal each mrun trial
+	# starts from (a journal that has seen a run, as on a host that has
+	# been up a while), so no trial sees another's applied run.
+	rm -rf "$W/jtemplate-$name"
 	if ! unshare -m --propagation private sh -c '
 		set -e
 		mount -t tmpfs tmpfs "$1"
+		mount -t tmpfs -o mode=0755 tmpfs /run
 		"$2" "$4" "$5" "$1" >/dev/null
-		"$3" apply "$6" --root "$1/root" $8
-		[ -z "$7" ] || "$3" rollback --root "$1/root" $8
-	' probe "$T" "$FLOOR" "$MRUN" "$2" "$3" "$W/$name.mpb" "$rb" "$jr" >"$W/probe.out" 2>&1; then
+		"$3" apply "$6" --root "$1/root"
+		if [ -n "$7" ]; then
+			"$3" rollback --root "$1/root"
+			[ ! -d /run/mountplan ] || cp -a /run/mountplan "$9"
+		fi
+		[ -e /run/mountplan/journal.db ] && echo "default journal: yes" || echo "default journal: no"
+		umount -R "$1/root"
+		"$2" "$4" "$5" "$1" >/dev/null
+		[ -z "$8" ] || "$3" apply "$6" --root "$1/root" $8
+		[ -z "$8" ] || [ -z "$7" ] || "$3" rollback --root "$1/root" $8
+	' probe "$T" "$FLOOR" "$MRUN" "$2" "$3" "$W/$name.mpb" "$rb" "$jr" "$W/jtemplate-$name" >"$W/probe.out" 2>&1; then
 		echo "mrun apply/rollback fails: $(head -c 300 "$W/probe.out" | tr '\n' ' ')"
 		return
+	fi
+	if grep -q 'default journal: no' "$W/probe.out"; then
+		echo "this mrun build wrote no default journal (no /run/mountplan/journal.db after an apply): its rows ran without a journal" >>"$W/facts"
+	else
+		echo "mrun's default journal (/run/mountplan/journal.db) is on a tmpfs /run made for each trial, seeded with the journal of one applied and rolled-back run" >>"$W/facts"
 	fi
 	echo yes
 }
@@ -201,9 +227,13 @@ mrun_contenders() { # NAME MKTREE-CMD N
 	else
 		echo "$name: no \`mrun rollback\` in this build: rollback rows missing" >>"$notes"
 	fi
-	# Default settings: the default journal path, on a tmpfs /run.
-	printf 'contender mrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= apply %s apply %s/%s.mpb --root %s/root\n' \
-		"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
+	# Default settings: the default journal path, on a fresh tmpfs /run
+	# seeded from the probe's journal.
+	runsetup="! $MOUNT -t tmpfs -o mode=0755 tmpfs /run"
+	[ ! -d "$W/jtemplate-$name" ] || runsetup="$runsetup
+! $CP -a $W/jtemplate-$name /run/mountplan"
+	printf 'contender mrun\n! %s %s %s %s\n%s\n= apply %s apply %s/%s.mpb --root %s/root\n' \
+		"$FLOOR" "$mk" "$n" "$T" "$runsetup" "$MRUN" "$W" "$name" "$T"
 	[ -z "$rollback" ] || printf '= rollback %s rollback --root %s/root\n' "$MRUN" "$T"
 	if mrun_has --journal; then
 		printf 'contender mrun-tmpfsjournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --journal %s/journal.db\n' \
@@ -212,14 +242,15 @@ mrun_contenders() { # NAME MKTREE-CMD N
 	else
 		echo "$name: no --journal in this build: the journal-on-tmpfs-path rows are missing" >>"$notes"
 	fi
-	if mrun_has --no-journal; then
-		printf 'contender mrun-nojournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --no-journal\n' \
+	# Journal off ("--journal off"), for comparison only: no rollback.
+	if mrun_has '"off"'; then
+		printf 'contender mrun-nojournal\n! %s %s %s %s\n= apply %s apply %s/%s.mpb --root %s/root --journal off\n' \
 			"$FLOOR" "$mk" "$n" "$T" "$MRUN" "$W" "$name" "$T"
 	fi
 	printf 'contender mrun-exec\n= exec %s --help\n' "$MRUN"
 	if mrun_has --dry-run; then
-		printf 'contender mrun-dryrun\n! %s %s %s %s\n! %s --bind %s/run /run\n= load-verify %s apply --dry-run %s/%s.mpb --root %s/root\n' \
-			"$FLOOR" "$mk" "$n" "$T" "$MOUNT" "$W" "$MRUN" "$W" "$name" "$T"
+		printf 'contender mrun-dryrun\n! %s %s %s %s\n%s\n= load-verify %s apply --dry-run %s/%s.mpb --root %s/root\n' \
+			"$FLOOR" "$mk" "$n" "$T" "$runsetup" "$MRUN" "$W" "$name" "$T"
 	fi
 }
 
@@ -267,6 +298,11 @@ spec_mixed() {
 contender floor
 ! $FLOOR mkmixed $n $T
 = apply $FLOOR mixed $n $T
+= umount-each $FLOOR umount $n $T each m
+contender floor-lazy
+! $FLOOR mkmixed $n $T
+= apply $FLOOR mixed $n $T
+= umount-lazy $FLOOR umount $n $T lazy m
 contender mount-a
 ! $FLOOR mkmixed $n $T
 = apply $MOUNT -a -T $W/mixed-$n.fstab
@@ -291,17 +327,38 @@ for n in $NS; do
 	run_spec mixed "$n" "$W/spec"
 done
 
+# The other parts' benchmarks, when they exist: the journal's cost per
+# SQLite setting (the journal's share of an apply) and compile time.  Their
+# output goes into the results verbatim.
+extras=$W/extras
+: >"$extras"
+JBENCH=$BUILD/tests/bench/journal-bench
+if [ -x "$JBENCH" ]; then
+	echo "run-bench.sh: $JBENCH" >&2
+	mkdir -p "$W/shm/jbench"
+	{
+		echo
+		echo "Journal cost per SQLite setting (\`$JBENCH\`, on tmpfs):"
+		echo
+		echo '```'
+		"$JBENCH" "$W/shm/jbench" 1000 2>&1 || echo "(journal-bench failed: exit $?)"
+		echo '```'
+	} >>"$extras"
+fi
+if [ -x tests/bench/compile-bench.sh ] && [ "${BENCH_SKIP_COMPILE:-$quick}" != yes ]; then
+	echo "run-bench.sh: tests/bench/compile-bench.sh" >&2
+	{
+		echo
+		echo "Compile time and peak memory (\`tests/bench/compile-bench.sh\`):"
+		echo
+		echo '```'
+		tests/bench/compile-bench.sh 2>&1 || echo "(compile-bench.sh failed: exit $?)"
+		echo '```'
+	} >>"$extras"
+fi
+
 # --- summary --------------------------------------------------------------
 
-# Which journal the mrun rows had: the default one is where the trials
-# bound the tmpfs /run.
-if awk -F '\t' '$4 == "mrun" { f = 1 } END { exit !f }' "$RAW"; then
-	if [ -e "$W/run/mountplan/journal.db" ]; then
-		echo "mrun wrote its default journal (/run/mountplan/journal.db, here on the bench's tmpfs /run)" >>"$W/facts"
-	else
-		echo "this mrun build wrote no default journal (/run/mountplan/journal.db absent after the runs): its apply rows ran without a journal" >>"$W/facts"
-	fi
-fi
 machine="$(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs),"
 machine="$machine util-linux $("$MOUNT" --version | sed -n 's/.*util-linux \([0-9.]*\).*/\1/p'),"
 machine="$machine SQLite $(pkg-config --modversion sqlite3 2>/dev/null || echo '?'),"
@@ -318,7 +375,7 @@ out=$W/results.md
 	echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`ninja bench\` ($ROUNDS rounds after $WARMUP warm-up per workload)."
 	echo "Machine: $machine."
 	echo "Tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- runtime compiler schema 2>/dev/null || echo ' (with uncommitted changes in runtime/, compiler/ or schema/)')."
-	[ ! -s "$W/facts" ] || sed 's/^/Note: /; s/$/./' "$W/facts"
+	[ ! -s "$W/facts" ] || sort -u "$W/facts" | sed 's/^/Note: /; s/$/./'
 	echo
 	echo "Every trial runs in a fresh private mount namespace on a fresh tmpfs tree."
 	echo "Times are whole commands (fork/exec to exit, CLOCK_MONOTONIC around posix_spawn + wait4):"
@@ -336,6 +393,7 @@ out=$W/results.md
 		echo
 	fi
 	cat "$table"
+	cat "$extras"
 	echo
 	echo "Plot: [results.svg](results.svg) (time per mount against N, log–log)."
 } >"$out"
