@@ -1,0 +1,86 @@
+#!/bin/bash
+# helper.t — MOUNT (classic mount(2) for types the compiler does not know)
+# and MOUNT_HELPER (mount.TYPE programs).  Fake helpers are installed on a
+# tmpfs over /usr/local/sbin in this private namespace; they record their
+# arguments and open fds, so the test sees that the target arrives as
+# /proc/self/fd/3 and that no other descriptor of mrun leaks into them.  A
+# failing helper's exit status and stderr end up in mrun's error, and the
+# run is rolled back.
+. "$(dirname "$0")/../lib.sh"
+need_root
+in_private_ns "$@"
+. "$(dirname "$0")/env.sh"
+
+tap_plan 0
+for h in mount.fuse mount.fuse.fakefs mount.nfs; do
+	for d in /sbin /usr/sbin; do
+		[ -x "$d/$h" ] && skip_all "a real $d/$h is installed; the fake helpers would not be used"
+	done
+done
+setup_srv
+new_root
+W=$(mktemp -d /tmp/mrun-plan.XXXXXX)
+_roots="$_roots $W"
+chmod 0755 "$W"
+mkdir -p /usr/local/sbin
+mount -t tmpfs helpers /usr/local/sbin
+
+cat >/usr/local/sbin/mount.fuse <<HELPER
+#!/bin/sh
+echo "\$*" >"$W/fuse.args"
+ls /proc/self/fd | sort -n | tr '\n' ' ' >"$W/fuse.fds"
+exec mount -t tmpfs -o size=1m fakefs "\$2"
+HELPER
+cat >/usr/local/sbin/mount.nfs <<'HELPER'
+#!/bin/sh
+echo "mount.nfs: access denied by server while mounting $1" >&2
+exit 32
+HELPER
+chmod 0755 /usr/local/sbin/mount.fuse /usr/local/sbin/mount.nfs
+
+cat >"$W/ok.yaml" <<PLAN
+version: 1
+mounts:
+  - type: ramfs
+    source: /dev/null
+    target: /ram
+    options: [nosuid, mode=0700]
+  - type: fuse.fakefs
+    source: fakesrc
+    target: /fuse
+    options: [ro, allow_other]
+PLAN
+compile "$W/ok.yaml" "$W/ok.mpb"
+# an fd without O_CLOEXEC that mrun inherits must not reach the helper
+out=$("$MRUN" apply "$W/ok.mpb" --root "$ROOT" 2>&1 7</dev/null); st=$?
+is "$st" 0 "apply with mount(2) and a helper exits 0"
+[ "$st" -eq 0 ] || diag "$out"
+like "$(mnt "$ROOT/ram")" '^ramfs rw,nosuid,relatime rw,mode=700 ' "MOUNT: ramfs through mount(2) with flags and data"
+like "$(mnt "$ROOT/fuse")" '^tmpfs ' "MOUNT_HELPER: the helper mounted on the target"
+is "$(cat "$W/fuse.args")" "fakesrc /proc/self/fd/3 -n -o ro,allow_other -t fuse.fakefs" \
+	"mount.fuse gets source, the target as /proc/self/fd/3, options and the fuse type"
+like "$(cat "$W/fuse.fds")" '^0 1 2 3 [0-9]+ $' "the helper inherits only stdio and the target fd (plus ls's own)"
+
+cat >"$W/bad.yaml" <<PLAN
+version: 1
+mounts:
+  - type: ramfs
+    source: /dev/null
+    target: /ram
+  - type: nfs
+    source: "server:/export"
+    target: /nfs
+    after: [/ram]
+PLAN
+compile "$W/bad.yaml" "$W/bad.mpb"
+new_root
+before=$(tree_of "$ROOT")
+out=$("$MRUN" apply "$W/bad.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 1 "a failing helper fails the run"
+like "$out" 'step [0-9]+ \(MOUNT_HELPER\) at [^ ]*bad.yaml:6:11: .*mount.nfs exited with status 32: mount.nfs: access denied by server while mounting server:/export' \
+	"the error has the helper's exit status and stderr"
+like "$out" 'undo step [0-9]+ MOUNT .*undone' "the mount(2) mount was undone"
+is "$(mounts_under "$ROOT")" 0 "nothing left mounted"
+is "$(tree_of "$ROOT")" "$before" "mount points removed"
+umount /usr/local/sbin
+tap_done
