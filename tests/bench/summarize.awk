@@ -36,6 +36,33 @@ function ratio_med(w, n, a, b,    r, q, c, ka, kb) {
 	return q ? median(c, q) : ""
 }
 
+# Median over rounds of the per-round difference a - b, in ms.
+function diff_med(w, n, a, b,    r, q, c, ka, kb) {
+	ka = w SUBSEP n SUBSEP a; kb = w SUBSEP n SUBSEP b; q = 0; split("", c)
+	for (r = 0; r <= maxround; r++)
+		if ((ka, r) in val && (kb, r) in val)
+			c[++q] = (val[ka, r] - val[kb, r]) / 1e6
+	return q ? median(c, q) : ""
+}
+
+# Median of one series in ms; "" if it has no sample.
+function series_med(w, n, a,    r, q, c, k) {
+	k = w SUBSEP n SUBSEP a; q = 0; split("", c)
+	for (r = 0; r <= maxround; r++)
+		if ((k, r) in val)
+			c[++q] = val[k, r] / 1e6
+	return q ? median(c, q) : ""
+}
+
+# A row of the shares table: series a, or a - b per round.
+function share(what, w, n, a, b,    x) {
+	x = b == "" ? series_med(w, n, a) : diff_med(w, n, a, b)
+	if (x == "")
+		printf "| %s | not measured |\n", what
+	else
+		printf "| %s | %.3f |\n", what, x
+}
+
 function target(what, w, n, a, b, op, goal,    x, met) {
 	x = ratio_med(w, n, a, b)
 	if (x == "") {
@@ -189,5 +216,13 @@ END {
 		target("mrun rollback ≤ 1.25× the floor's umount2 each", "bind", tn, "mrun.rollback", "floor.umount-each", "<=", 1.25)
 		target("mrun rollback ≤ 1.25× the floor's MNT_DETACH each (mrun's mechanism)", "bind", tn, "mrun.rollback", "floor-lazy.umount-lazy", "<=", 1.25)
 		target("(for reference) floor MNT_DETACH of the parent / floor umount2 each", "bind", tn, "floor-parent.umount-parent", "floor.umount-each", "<=", 1)
+		printf "\nWhere the time of `mrun apply` goes at N = %d (medians of per-round differences, ms):\n\n", tn
+		print "| part | ms |"
+		print "|---|---:|"
+		share("process start-up (`mrun --help`)", "bind", tn, "mrun-exec.exec", "")
+		share("the floor's syscalls in-process", "bind", tn, "floor.apply.inner", "")
+		share("mrun apply --journal off − floor apply (load, verify, MKPOINT, interpreter)", "bind", tn, "mrun-nojournal.apply", "floor.apply")
+		share("journal: mrun apply (default) − mrun apply --journal off", "bind", tn, "mrun.apply", "mrun-nojournal.apply")
+		share("rollback: mrun rollback − floor MNT_DETACH each through the fd", "bind", tn, "mrun.rollback", "floor-lazy.umount-lazy")
 	}
 }
