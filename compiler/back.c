@@ -48,6 +48,8 @@ int back_compile(const struct ir_plan *plan, struct diag_sink *sink, uint8_t **r
 	}
 	if ((r = emit_program(&g, order, &x, &img, sink)) < 0)
 		goto out;
+	/* The steps are in the file now: give their memory back before the peak grows. */
+	step_list_free(&x.steps);
 	r = write_image(&img, ret_bytes, ret_len, sink);
 out:
 	image_free(&img);

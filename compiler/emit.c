@@ -129,29 +129,32 @@ int step_add(struct step_list *l, const struct step *s)
 {
 	if (l->n >= (size_t)INT32_MAX)
 		return -E2BIG;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct step *v = realloc(l->v, cap * sizeof(*v));
+	if (l->n == l->n_blocks * STEP_BLOCK) {
+		struct step **blocks = realloc(l->blocks, (l->n_blocks + 1) * sizeof(*blocks));
 
-		if (!v)
+		if (!blocks)
 			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
+		l->blocks = blocks;
+		l->blocks[l->n_blocks] = malloc(STEP_BLOCK * sizeof(struct step));
+		if (!l->blocks[l->n_blocks])
+			return -ENOMEM;
+		l->n_blocks++;
 	}
-	l->v[l->n] = *s;
+	*step_at(l, l->n) = *s;
 	return (int)l->n++;
 }
 
 void step_list_free(struct step_list *l)
 {
-	free(l->v);
+	for (size_t b = 0; b < l->n_blocks; b++)
+		free(l->blocks[b]);
+	free(l->blocks);
 	memset(l, 0, sizeof(*l));
 }
 
 void image_free(struct image *img)
 {
-	free(img->insns);
-	free(img->debug);
+	free(img->file);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -221,7 +224,7 @@ static bool kind_reads(enum opnd_kind k)
 struct emitter {
 	struct image *img;
 	struct regalloc ra;
-	size_t cap;
+	size_t cap; /* instructions the file has room for */
 };
 
 /* Append one step as an instruction at the end; base is its node's first instruction. */
@@ -231,20 +234,9 @@ static int emit_one(struct emitter *em, const struct step *s, uint32_t base)
 	struct mp_insn *in;
 	uint32_t closed = GRAPH_NONE;
 
-	if (img->n_insns == em->cap) {
-		size_t cap = em->cap * 2;
-		struct mp_insn *insns = realloc(img->insns, cap * sizeof(*insns));
-		struct mp_debug *debug;
-
-		if (!insns)
-			return -ENOMEM;
-		img->insns = insns;
-		debug = realloc(img->debug, cap * sizeof(*debug));
-		if (!debug)
-			return -ENOMEM;
-		img->debug = debug;
-		em->cap = cap;
-	}
+	/* The count is exact (steps plus one CLOSE per user namespace); more is a bug here. */
+	if (img->n_insns == em->cap)
+		return -EOVERFLOW;
 	in = &img->insns[img->n_insns];
 	memset(in, 0, sizeof(*in));
 	in->op = s->op;
@@ -283,7 +275,7 @@ static int emit_range(struct emitter *em, const struct expansion *x, uint32_t fi
 	uint32_t base = em->img->n_insns;
 
 	for (uint32_t k = 0; k < n; k++) {
-		int r = emit_one(em, &x->steps.v[first + k], base);
+		int r = emit_one(em, step_at(&x->steps, first + k), base);
 
 		if (r < 0)
 			return r;
@@ -304,13 +296,22 @@ int emit_program(const struct graph *g, const uint32_t *order, const struct expa
 		diag_emit(sink, DIAG_TOO_MANY, 0, 0, "instructions", total, MP_MAX_INSNS);
 		return -1;
 	}
-	em.cap = total ? total : 1;
-	img->insns = malloc(em.cap * sizeof(*img->insns));
-	img->debug = malloc(em.cap * sizeof(*img->debug));
+	em.cap = total;
+	img->file_size = MP_HEADER_SIZE + (MP_INSN_SIZE + MP_DEBUG_SIZE) * total + x->strtab.len + 4;
+	if (img->file_size > MP_MAX_BYTECODE_BYTES) {
+		diag_emit(sink, DIAG_TOO_MANY, 0, 0, "bytes of bytecode", img->file_size, MP_MAX_BYTECODE_BYTES);
+		return -1;
+	}
+	/* Zeroed: reserved header bytes and the insns' zero field stay 0. */
+	img->file = calloc(1, img->file_size);
+	if (img->file) {
+		img->insns = (struct mp_insn *)(img->file + MP_HEADER_SIZE);
+		img->debug = (struct mp_debug *)(img->file + MP_HEADER_SIZE + MP_INSN_SIZE * total);
+	}
 	em.ra.phys = malloc((x->n_vregs ? x->n_vregs : 1) * sizeof(*em.ra.phys));
 	em.ra.free = malloc((x->n_vregs ? x->n_vregs : 1) * sizeof(*em.ra.free));
 	last_user = malloc((x->n_userns ? x->n_userns : 1) * sizeof(*last_user));
-	if (!img->insns || !img->debug || !em.ra.phys || !em.ra.free || !last_user) {
+	if (!img->file || !em.ra.phys || !em.ra.free || !last_user) {
 		r = -ENOMEM;
 		goto out;
 	}

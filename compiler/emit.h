@@ -45,19 +45,33 @@ struct step {
 	uint32_t entry, line, col;
 };
 
+/* Steps in fixed-size blocks: appending never copies, and never over-allocates by more than a block. */
+#define STEP_BLOCK 16384u
 struct step_list {
-	struct step *v;
-	size_t n, cap;
+	struct step **blocks;
+	size_t n, n_blocks;
 };
 
 /* Append a step; returns its index, or -ENOMEM. */
 int step_add(struct step_list *l, const struct step *s);
 void step_list_free(struct step_list *l);
 
-/* The program as it goes into the file. */
+static inline struct step *step_at(const struct step_list *l, size_t i)
+{
+	return &l->blocks[i / STEP_BLOCK][i % STEP_BLOCK];
+}
+
+/*
+ * The program as it goes into the file.  emit.c allocates the whole file
+ * (its size is known once the steps and strings are) and writes the
+ * instructions and debug records in place; write.c adds header, string
+ * table and checksum: no copy of the largest sections, no second buffer.
+ */
 struct image {
-	struct mp_insn *insns;
-	struct mp_debug *debug;
+	uint8_t *file;           /* the whole file, owned; NULL after write_image took it */
+	size_t file_size;
+	struct mp_insn *insns;   /* inside file, at MP_HEADER_SIZE */
+	struct mp_debug *debug;  /* inside file, after the instructions */
 	uint32_t n_insns, n_regs, n_entries;
 	uint32_t plan_file, plan_root; /* string offsets */
 	uint8_t plan_sha256[32];

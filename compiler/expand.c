@@ -385,7 +385,7 @@ static void expand_entry(struct xctx *c, uint32_t i, uint32_t ru)
 		     e->propagation_recursive ? MP_TREE_RECURSIVE : 0);
 	/* The skip lands just after the entry's last step. */
 	if (skip != GRAPH_NONE && !c->err)
-		c->x->steps.v[c->node_start + skip].o[1] = (uint32_t)(c->x->steps.n - c->node_start);
+		step_at(&c->x->steps, c->node_start + skip)->o[1] = (uint32_t)(c->x->steps.n - c->node_start);
 }
 
 /* One user namespace per distinct (uid map, gid map), numbered in file order. */

@@ -13,9 +13,11 @@
 #include "emit.h"
 
 /*
- * Make the file's bytes (malloc'd) from img.  Returns 0; -1 with E502 in
- * sink when the file would exceed MP_MAX_BYTECODE_BYTES; -ENOMEM.
+ * Finish the file emit.c laid out in img (header, string table, crc32) and
+ * hand its bytes over (*ret_bytes, malloc'd; img no longer has them).
+ * Returns 0; -1 with E502 in sink when the file would exceed
+ * MP_MAX_BYTECODE_BYTES; -EINVAL for an image emit.c did not make.
  */
-int write_image(const struct image *img, uint8_t **ret_bytes, size_t *ret_len, struct diag_sink *sink);
+int write_image(struct image *img, uint8_t **ret_bytes, size_t *ret_len, struct diag_sink *sink);
 
 #endif

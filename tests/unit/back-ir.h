@@ -187,6 +187,9 @@ static inline int tb_compile(const struct ir_plan *p, struct diag_sink *sink, st
 		return -1;
 	if (write_image(&o->img, &o->bytes, &o->len, sink) < 0)
 		return -1;
+	/* The file now owns the sections; keep looking at them through the image. */
+	o->img.insns = (struct mp_insn *)(o->bytes + MP_HEADER_SIZE);
+	o->img.debug = (struct mp_debug *)(o->bytes + MP_HEADER_SIZE + MP_INSN_SIZE * o->img.n_insns);
 	o->r_load = program_load_bytes(o->bytes, o->len, &o->prog, &o->err);
 	if (o->r_load == 0)
 		o->r_verify = verify_program(&o->prog, &o->err);
