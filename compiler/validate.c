@@ -261,8 +261,9 @@ void validate_path(struct diag_sink *sink, const char *what, struct ir_path *p)
 	if (path_normalize(p->path, &norm, &escapes) < 0)
 		return;
 	/* Messages quote the path as written: ${root}/x, not /x. */
-	if (asprintf(&shown, "%s%s", var ? "${root}" : "", p->path) < 0)
-		shown = NULL;
+	if ((escapes && p->in_root) || strcmp(norm, p->path) != 0)
+		if (asprintf(&shown, "%s%s", var ? "${root}" : "", p->path) < 0)
+			shown = NULL;
 	if (escapes && p->in_root) {
 		diag_emit(sink, DIAG_ESCAPES_ROOT, p->loc.line, p->loc.col, what, shown ? shown : p->path);
 	} else if (strcmp(norm, p->path) != 0) {
@@ -405,20 +406,45 @@ static void resolve_options(struct diag_sink *sink, struct ir_entry *e)
 	}
 }
 
-/* --- cross-entry checks, by sorting --- */
+/* --- cross-entry checks, through a hash index: linear in the entries --- */
 
-struct keyed {
-	const char *key;
-	size_t index;
+struct index {
+	const char **keys;
+	size_t *first; /* entry index of the first entry with this key */
+	size_t cap;    /* a power of two, at least twice the keys */
 };
 
-static int keyed_cmp(const void *a, const void *b)
+static size_t str_hash(const char *s)
 {
-	const struct keyed *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-	if (c)
-		return c;
-	return x->index < y->index ? -1 : x->index > y->index;
+	size_t h = 14695981039346656037ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int index_init(struct index *ix, size_t n)
+{
+	ix->cap = 16;
+	while (ix->cap < 2 * n)
+		ix->cap *= 2;
+	ix->keys = calloc(ix->cap, sizeof(*ix->keys));
+	ix->first = calloc(ix->cap, sizeof(*ix->first));
+	return ix->keys && ix->first ? 0 : -ENOMEM;
+}
+
+static void index_free(struct index *ix)
+{
+	free(ix->keys);
+	free(ix->first);
+}
+
+/* The slot of key: where it is, or the empty slot where it would go. */
+static size_t index_slot(const struct index *ix, const char *key)
+{
+	size_t i = str_hash(key) & (ix->cap - 1);
+	while (ix->keys[i] && strcmp(ix->keys[i], key) != 0)
+		i = (i + 1) & (ix->cap - 1);
+	return i;
 }
 
 /* An id that was not written: parse.c gives it the target's position. */
@@ -427,28 +453,25 @@ static bool is_default_id(const struct ir_entry *e)
 	return e->id_loc.line == e->target.loc.line && e->id_loc.col == e->target.loc.col;
 }
 
-static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool ids)
+/* Entries in file order: the first holder of a key is the one reported as "the other". */
+static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool ids, struct index *ix)
 {
-	struct keyed *v = malloc((plan->n_entries ? plan->n_entries : 1) * sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
+	if (index_init(ix, plan->n_entries) < 0)
 		return;
 	for (size_t i = 0; i < plan->n_entries; i++) {
-		const char *k = ids ? plan->entries[i].id : plan->entries[i].target.path;
-		if (k)
-			v[n++] = (struct keyed){ k, i };
-	}
-	qsort(v, n, sizeof(*v), keyed_cmp);
-	for (size_t i = 1, first = 0; i < n; i++) {
-		const struct ir_entry *a, *b;
+		const struct ir_entry *a, *b = &plan->entries[i];
+		const char *k = ids ? b->id : b->target.path;
+		size_t slot;
 
-		if (strcmp(v[i].key, v[first].key) != 0) {
-			first = i;
+		if (!k)
+			continue;
+		slot = index_slot(ix, k);
+		if (!ix->keys[slot]) {
+			ix->keys[slot] = k;
+			ix->first[slot] = i;
 			continue;
 		}
-		a = &plan->entries[v[first].index];
-		b = &plan->entries[v[i].index];
+		a = &plan->entries[ix->first[slot]];
 		if (ids && is_default_id(a) && is_default_id(b))
 			continue; /* both ids are their targets: E401 says it */
 		if (ids)
@@ -457,53 +480,37 @@ static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool 
 			diag_emit(sink, DIAG_DUPLICATE_TARGET, b->target.loc.line, b->target.loc.col, b->target.path,
 				  a->target.loc.line);
 	}
-	free(v);
 }
 
-static int str_cmp(const void *a, const void *b)
+static void check_after(struct ir_plan *plan, struct diag_sink *sink, const struct index *ids)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static void check_after(struct ir_plan *plan, struct diag_sink *sink)
-{
-	const char **ids = malloc((plan->n_entries ? plan->n_entries : 1) * sizeof(*ids));
-	size_t n = 0;
-
-	if (!ids)
+	if (!ids->keys)
 		return;
-	for (size_t i = 0; i < plan->n_entries; i++)
-		if (plan->entries[i].id)
-			ids[n++] = plan->entries[i].id;
-	qsort(ids, n, sizeof(*ids), str_cmp);
 	for (size_t i = 0; i < plan->n_entries; i++) {
 		const struct ir_entry *e = &plan->entries[i];
 
 		for (size_t j = 0; j < e->n_after; j++) {
 			const struct ir_word *w = &e->after[j];
-			const char *key = w->word;
+			size_t best_d = SIZE_MAX, len = strlen(w->word);
+			const char *best = NULL;
 			char hint[96] = "";
 
-			if (bsearch(&key, ids, n, sizeof(*ids), str_cmp))
+			if (ids->keys[index_slot(ids, w->word)])
 				continue;
-			{
-				/* did-you-mean over every id: only on this error path */
-				size_t best_d = SIZE_MAX, len = strlen(w->word);
-				const char *best = NULL;
-				for (size_t k = 0; k < n && n <= 100000; k++) {
-					size_t d = validate_distance(w->word, len, ids[k], strlen(ids[k]));
-					if (d < best_d) {
-						best_d = d;
-						best = ids[k];
-					}
+			/* did-you-mean over every id: only on this error path, and not for huge plans */
+			for (size_t k = 0; k < plan->n_entries && plan->n_entries <= 100000; k++) {
+				const char *id = plan->entries[k].id;
+				size_t d = id ? validate_distance(w->word, len, id, strlen(id)) : SIZE_MAX;
+				if (d < best_d) {
+					best_d = d;
+					best = id;
 				}
-				if (best && validate_close(best_d, len))
-					snprintf(hint, sizeof(hint), "; did you mean '%.64s'?", best);
 			}
+			if (best && validate_close(best_d, len))
+				snprintf(hint, sizeof(hint), "; did you mean '%.64s'?", best);
 			diag_emit(sink, DIAG_AFTER_UNKNOWN, w->loc.line, w->loc.col, w->word, hint);
 		}
 	}
-	free(ids);
 }
 
 size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
@@ -546,8 +553,13 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 	for (size_t i = 0; i < plan->n_readonly; i++)
 		check_word_path(sink, "readonly path", &plan->readonly[i]);
 
-	check_duplicates(plan, sink, true);
-	check_duplicates(plan, sink, false);
-	check_after(plan, sink);
+	{
+		struct index ids = { 0 }, targets = { 0 };
+		check_duplicates(plan, sink, true, &ids);
+		check_duplicates(plan, sink, false, &targets);
+		check_after(plan, sink, &ids);
+		index_free(&ids);
+		index_free(&targets);
+	}
 	return sink->n_errors - before;
 }

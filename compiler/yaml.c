@@ -129,11 +129,51 @@ static int fail(struct loader *l, enum yerror_kind kind, uint32_t line, uint32_t
 	return kind == YERR_NOMEM ? -ENOMEM : -EINVAL;
 }
 
+/*
+ * Nodes and scalar text come from blocks of 64 KiB: a plan of 100,000
+ * mounts has about a million nodes, and a malloc and free for each would
+ * cost more than parsing them.
+ */
+struct yblock {
+	struct yblock *next;
+	size_t used, size;
+	_Alignas(16) unsigned char data[];
+};
+
+#define YBLOCK_SIZE (64u * 1024u)
+
+static void *block_alloc(struct ydoc *d, size_t n)
+{
+	struct yblock *b = d->blocks;
+
+	n = (n + 15) & ~(size_t)15;
+	if (!b || b->size - b->used < n) {
+		size_t size = n > YBLOCK_SIZE / 4 ? n : YBLOCK_SIZE;
+		struct yblock *nb = malloc(sizeof(*nb) + size);
+		if (!nb)
+			return NULL;
+		nb->used = 0;
+		nb->size = size;
+		if (b && size != YBLOCK_SIZE) {
+			/* a big one-off: keep filling the current block afterwards */
+			nb->next = b->next;
+			b->next = nb;
+			nb->used = n;
+			return nb->data;
+		}
+		nb->next = b;
+		d->blocks = b = nb;
+	}
+	b->used += n;
+	return b->data + b->used - n;
+}
+
 static struct ynode *node_new(struct loader *l, enum ynode_kind kind, const yaml_mark_t *mark)
 {
 	struct ydoc *d = l->doc;
+	struct ynode *n;
 
-	if (d->n_all == d->cap_all) {
+	if (kind != YNODE_SCALAR && d->n_all == d->cap_all) {
 		size_t cap = d->cap_all ? 2 * d->cap_all : 64;
 		struct ynode **all = realloc(d->all, cap * sizeof(*all));
 		if (!all)
@@ -141,13 +181,12 @@ static struct ynode *node_new(struct loader *l, enum ynode_kind kind, const yaml
 		d->all = all;
 		d->cap_all = cap;
 	}
-	struct ynode *n = calloc(1, sizeof(*n));
+	n = block_alloc(d, sizeof(*n));
 	if (!n)
 		return NULL;
-	n->kind = kind;
-	n->line = (uint32_t)mark->line + 1;
-	n->col = (uint32_t)mark->column + 1;
-	d->all[d->n_all++] = n;
+	*n = (struct ynode){ .kind = kind, .line = (uint32_t)mark->line + 1, .col = (uint32_t)mark->column + 1 };
+	if (kind != YNODE_SCALAR)
+		d->all[d->n_all++] = n; /* collections own item arrays to free */
 	return n;
 }
 
@@ -260,7 +299,7 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
 	n = node_new(l, YNODE_SCALAR, &ev->start_mark);
 	if (!n)
 		return fail(l, YERR_NOMEM, 0, 0, "out of memory");
-	n->str = malloc(len + 1);
+	n->str = block_alloc(l->doc, len + 1);
 	if (!n->str)
 		return fail(l, YERR_NOMEM, 0, 0, "out of memory");
 	memcpy(n->str, ev->data.scalar.value, len);
@@ -412,12 +451,15 @@ int ydoc_load(const char *bytes, size_t len, const struct ylimits *lim, struct y
 void ydoc_free(struct ydoc *doc)
 {
 	for (size_t i = 0; i < doc->n_all; i++) {
-		free(doc->all[i]->str);
 		free(doc->all[i]->items);
 		free(doc->all[i]->pairs);
-		free(doc->all[i]);
 	}
 	free(doc->all);
+	while (doc->blocks) {
+		struct yblock *next = doc->blocks->next;
+		free(doc->blocks);
+		doc->blocks = next;
+	}
 	*doc = (struct ydoc){ 0 };
 }
 

@@ -72,10 +72,13 @@ struct yerror {
 	char msg[256];      /* YERR_SYNTAX: libyaml's words with context */
 };
 
+struct yblock;
+
 struct ydoc {
 	struct ynode *root;
-	struct ynode **all; /* every node, for freeing: aliases share nodes */
+	struct ynode **all; /* every collection, to free its item arrays */
 	size_t n_all, cap_all;
+	struct yblock *blocks; /* nodes and scalar text live in these, freed at once */
 };
 
 void ydoc_default_limits(struct ylimits *lim);
