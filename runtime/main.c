@@ -52,6 +52,7 @@ static void usage(FILE *out)
 	      "  --lock-timeout MS   wait this long for another run on the same root (default 10000)\n"
 	      "\n"
 	      "       mrun rollback RUN | --root DIR   undo an applied run in reverse (container stop)\n"
+	      "       mrun rollback --container ID     undo container ID's run (an OCI poststop hook)\n"
 	      "       mrun recover                     undo the runs whose executor died\n"
 	      "       mrun status [--json]             runs in progress, applied, needing attention\n"
 	      "       mrun history [--limit N] [--json]\n"
@@ -156,6 +157,8 @@ static int cmd_apply(int argc, char **argv)
 			return r < 0 ? 1 : child_status;
 		}
 		root = hook.rootfs;
+		/* the journal records it (runctl_apply_begin): `rollback --container` finds the run */
+		setenv("MOUNTPLAN_CONTAINER_ID", hook.id, 1);
 	}
 	if (!root || !*root)
 		root = program_str(&prog, prog.hdr.plan_root);
@@ -245,7 +248,7 @@ out:
 static int cmd_journal(const char *cmd, int argc, char **argv)
 {
 	struct runctl_opts o = { .lock_timeout_ms = 10000 };
-	const char *root = NULL;
+	const char *root = NULL, *container = NULL;
 	unsigned limit = 0;
 	int64_t run = 0;
 	struct mp_error err = { 0 };
@@ -259,6 +262,8 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 			o.json = true;
 		else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc)
 			root = argv[++i];
+		else if (strcmp(cmd, "rollback") == 0 && strcmp(argv[i], "--container") == 0 && i + 1 < argc)
+			container = argv[++i];
 		else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
 			o.lock_timeout_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
@@ -268,6 +273,19 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 		else {
 			fprintf(stderr, "mrun %s: unexpected argument '%s'\n", cmd, argv[i]);
 			return 2;
+		}
+	}
+	if (container) {
+		/* oci-hook.c: the container's newest run; one already undone
+		 * (its apply failed, or a rollback ran) leaves nothing to do */
+		r = oci_hook_container_run(o.journal, container, &run, &err);
+		if (r == 1) {
+			printf("container %s: run %" PRId64 " is already undone: nothing to do\n", container, run);
+			return 0;
+		}
+		if (r < 0) {
+			fprintf(stderr, "mrun rollback: %s\n", err.msg);
+			return 1;
 		}
 	}
 	if ((needs_run && run <= 0) || (strcmp(cmd, "rollback") == 0 && run <= 0 && !root)) {

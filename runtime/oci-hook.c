@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "journal.h"
 #include "oci-hook.h"
 
 static void sqlite3_closep(sqlite3 **db)
@@ -349,4 +350,60 @@ int oci_hook_enter(const struct oci_hook *hook, bool *ret_child, int *ret_status
 	*ret_child = false;
 	*ret_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	return 0;
+}
+
+struct container_walk {
+	const char *id;
+	int64_t run;
+	enum run_state state;
+	int64_t finished_ns;
+};
+
+static int container_match(const struct journal_run *r, void *ud)
+{
+	struct container_walk *w = ud;
+
+	if (!r->container_id || strcmp(r->container_id, w->id) != 0)
+		return 0;
+	w->run = r->id; /* runs come newest first: the first match is the one */
+	w->state = r->state;
+	w->finished_ns = r->finished_ns;
+	return 1;
+}
+
+int oci_hook_container_run(const char *journal_path, const char *id, int64_t *ret_run, struct mp_error *err)
+{
+	_cleanup_(journal_closep) struct journal *j = NULL;
+	struct container_walk w = { .id = id, .run = 0 };
+	const char *path = journal_path ? journal_path : JOURNAL_DEFAULT_PATH;
+	int r;
+
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return error_set(err, ENOENT, "container %s: no journal at %s, so no run of it", id, path);
+	r = journal_open(path, JOURNAL_READONLY, JOURNAL_DEFAULT_BUSY_MS, &j, err);
+	if (r < 0)
+		return r;
+	r = journal_list_runs(j, RUN__COUNT, 0, container_match, &w, err);
+	if (r < 0)
+		return r;
+	if (w.run == 0)
+		return error_set(err, ENOENT, "container %s: the journal %s has no run of it", id, path);
+	*ret_run = w.run;
+	switch (w.state) {
+	case RUN_APPLIED:
+		return 0;
+	case RUN_FAILED:
+		/* a failed undo can be retried; a run still going cannot */
+		return w.finished_ns ? 0 : error_set(err, EBUSY, "container %s: run %lld has not finished", id, (long long)w.run);
+	case RUN_RUNNING:
+		return error_set(err, EBUSY, "container %s: run %lld is still running (if its executor died, use `mrun "
+					     "recover`)",
+				 id, (long long)w.run);
+	case RUN_ROLLED_BACK:
+	case RUN_RECOVERED:
+		return 1;
+	case RUN__COUNT:
+		break;
+	}
+	return error_set(err, EINVAL, "container %s: run %lld has an unknown state", id, (long long)w.run);
 }

@@ -19,6 +19,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "error.h"
@@ -72,5 +73,15 @@ int oci_hook_read(int fd, struct oci_hook *hook, struct mp_error *err);
  * Without a separate pid namespace there is no fork: *ret_child is true.
  */
 int oci_hook_enter(const struct oci_hook *hook, bool *ret_child, int *ret_status, struct mp_error *err);
+
+/*
+ * The run `mrun rollback --container ID` (a poststop hook) undoes: the
+ * newest run of container id in the journal at journal_path (NULL: the
+ * default).  Returns 0 with *ret_run when that run is applied, or failed
+ * in its undo and so can be rolled back again; 1 when it needs nothing
+ * (already rolled back or recovered, as after an apply that failed and
+ * undid itself); -ENOENT when the journal has no run of that container.
+ */
+int oci_hook_container_run(const char *journal_path, const char *id, int64_t *ret_run, struct mp_error *err);
 
 #endif

@@ -16,7 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "journal.h"
+#include "mpb-builder.h"
 #include "oci-hook.h"
+#include "probe.h"
 #include "tap.h"
 
 static int parse(const char *json, struct oci_hook *h, struct mp_error *err)
@@ -39,6 +42,51 @@ static char *rootfs(const char *config, const char *bundle, int *r)
 	struct mp_error err = { 0 };
 	*r = oci_hook_rootfs_from_config(config, strlen(config), bundle, &out, &err);
 	return out;
+}
+
+/* A journal with runs of containers a (applied, then a newer one rolled
+ * back), b (applied) and c (undo failed), and one run without a container. */
+static int make_journal(const char *path)
+{
+	static const uint8_t sha[32] = { 1 };
+	struct mpb b;
+	struct program p = { 0 };
+	struct journal *j = NULL;
+	struct mp_error err = { 0 };
+	struct step_state st[2] = { 0 };
+	size_t len;
+	uint8_t *bytes;
+	int r;
+
+	mpb_init(&b, 1, 1);
+	MPB_INSN(&b, OP_MKDIR, 0, mpb_str(&b, "/data"), 0755);
+	MPB_INSN(&b, OP_END, 0);
+	bytes = mpb_bytes(&b, &len);
+	r = program_load_bytes(bytes, len, &p, &err);
+	free(bytes);
+	if (r == 0)
+		r = journal_open(path, JOURNAL_CREATE, 1000, &j, &err);
+	const struct {
+		const char *id;
+		enum run_state state;
+	} runs[] = { { "a", RUN_APPLIED }, { "b", RUN_APPLIED }, { NULL, RUN_APPLIED }, { "a", RUN_ROLLED_BACK },
+		     { "c", RUN_FAILED }, { "a2", RUN_APPLIED } };
+	for (size_t i = 0; r == 0 && i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct journal_run_info info = { .plan_file = "plan.yaml", .plan_sha256 = sha, .root = "/r",
+						 .root_dev = 1, .root_ino = 2 + i, .container_id = runs[i].id };
+		int64_t id;
+		r = probe_run_facts(&info.facts, &err);
+		if (r == 0)
+			r = journal_begin_run(j, &info, &p, st, &id, &err);
+		if (r == 0)
+			r = journal_finish_run(j, id, runs[i].state, st, 2, -1, NULL, &err);
+	}
+	if (r < 0)
+		tap_diag("make_journal: %s", err.msg);
+	if (j)
+		journal_close(j);
+	program_free(&p);
+	return r;
 }
 
 int main(void)
@@ -147,6 +195,29 @@ int main(void)
 
 	unlink(cfg);
 	rmdir(dir);
+
+	/* `mrun rollback --container ID` finds the container's newest run */
+	char jdir[] = "/tmp/test-oci-journal.XXXXXX", jpath[300];
+	CHECK(mkdtemp(jdir) != NULL, "temporary journal directory");
+	snprintf(jpath, sizeof(jpath), "%s/journal.db", jdir);
+	int64_t run = -1;
+	CHECK_INT(oci_hook_container_run(jpath, "a", &run, &err), -ENOENT, "no journal: no run (%s)", err.msg);
+	CHECK_INT(make_journal(jpath), 0, "a journal with container runs");
+	CHECK_INT(oci_hook_container_run(jpath, "b", &run, &err), 0, "container b: an applied run");
+	CHECK_INT(run, 2, "container b: run 2");
+	CHECK_INT(oci_hook_container_run(jpath, "a", &run, &err), 1,
+		  "container a: its newest run is rolled back, nothing to do (not its older applied run)");
+	CHECK_INT(run, 4, "container a: run 4 is the newest");
+	CHECK_INT(oci_hook_container_run(jpath, "c", &run, &err), 0, "container c: a failed undo can be retried");
+	CHECK_INT(oci_hook_container_run(jpath, "zz", &run, &err), -ENOENT, "an unknown container: -ENOENT");
+	CHECK(strstr(err.msg, "no run of it") != NULL, "and the message says so (%s)", err.msg);
+	unlink(jpath);
+	char side[320];
+	snprintf(side, sizeof(side), "%s-wal", jpath);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", jpath);
+	unlink(side);
+	rmdir(jdir);
 
 	/* a process in another mount namespace is entered (root only) */
 	if (geteuid() != 0 || unshare(0) != 0) {
