@@ -335,6 +335,21 @@ static void expand_helper(struct xctx *c, const struct ir_entry *e, bool split)
 	free(opts);
 }
 
+/* The data of an unknown filesystem as one string fits a page (E501)? */
+static bool unknown_data_fits(struct xctx *c, const struct ir_entry *e)
+{
+	char *data = join_words((const char *const *)e->data, e->n_data, sizeof(e->data[0]), NULL, NULL);
+	bool fits;
+
+	if (!data) {
+		c->err = -ENOMEM;
+		return false;
+	}
+	fits = data_fits(c, e, data);
+	free(data);
+	return fits;
+}
+
 static void expand_unknown(struct xctx *c, const struct ir_entry *e, uint32_t attr)
 {
 	char *data = join_words((const char *const *)e->data, e->n_data, sizeof(e->data[0]), NULL, NULL);
@@ -343,9 +358,8 @@ static void expand_unknown(struct xctx *c, const struct ir_entry *e, uint32_t at
 		c->err = -ENOMEM;
 		return;
 	}
-	/* No source: offset 0 (""), mount(2) then gets the type name (expansion.md). */
 	if (data_fits(c, e, data))
-		STEP(c, e->type_loc, MOUNT, src_flags(&e->source), xs(c, e->type), e->source.path ? xs(c, e->source.path) : 0,
+		STEP(c, e->type_loc, MOUNT, src_flags(&e->source), xs(c, e->type), xs(c, e->source.path),
 		     xs(c, e->target.path), attr_to_ms(attr, e->attr_clr), xs(c, data));
 	free(data);
 }
@@ -378,7 +392,19 @@ static void expand_entry(struct xctx *c, uint32_t i, uint32_t ru)
 	case FS_BLOCK: expand_fs(c, e, attr, split, ru); break;
 	case FS_OVERLAY: expand_overlay(c, e, attr, ru); break;
 	case FS_HELPER: expand_helper(c, e, split); break;
-	case FS_UNKNOWN: expand_unknown(c, e, attr); break;
+	case FS_UNKNOWN:
+		/*
+		 * mount(2) needs a source path (SRC is verified absolute); one
+		 * without a source goes through fsopen like a virtual
+		 * filesystem: fsopen takes any type, and the kernel's legacy
+		 * context turns the parameters back into mount data, with the
+		 * same one-page limit (E501).
+		 */
+		if (e->source.path)
+			expand_unknown(c, e, attr);
+		else if (unknown_data_fits(c, e))
+			expand_fs(c, e, attr, split, ru);
+		break;
 	}
 	if (e->propagation)
 		STEP(c, propagation_loc(e), PROPAGATE, 0, xs(c, e->target.path), e->propagation,

@@ -374,8 +374,13 @@ static int graph_nodes(struct graph *g)
 
 		g->parent[i] = a;
 		g->split_anc[i] = GRAPH_NONE - 1; /* not computed yet */
-		/* Only the nearest ancestor matters: farther ones contain that one. */
-		if (a != GRAPH_NONE && (plan->entries[a].attr_set & MOUNT_ATTR_RDONLY) && !g->split[a]) {
+		/*
+		 * Only the nearest ancestor matters: farther ones contain that one.
+		 * An entry that may not happen (optional, when: empty) is not split:
+		 * its later REMOUNT would hit whatever mount holds the path instead.
+		 */
+		if (a != GRAPH_NONE && (plan->entries[a].attr_set & MOUNT_ATTR_RDONLY) && !g->split[a] &&
+		    !plan->entries[a].optional && !plan->entries[a].when_empty) {
 			g->split[a] = true;
 			n_remount++;
 		}

@@ -249,7 +249,10 @@ static void test_helper_and_unknown(void)
 	tb_data(e, "trans=virtio");
 	tb_option(e, "nosuid");
 	e->attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_RDONLY;
-	if (expect_ops(&p, &o, "MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT END", "helper and unknown types")) {
+	tb_entry(&p, "binfmt_misc", "/proc/sys/fs/binfmt_misc", 16); /* unknown, no source */
+	if (expect_ops(&p, &o,
+		       "MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE END",
+		       "helper and unknown types")) {
 		const struct mp_insn *in = o.img.insns;
 
 		CHECK_STR(tb_str(&o, in[1].o[0]), "fuse.sshfs", "helper type");
@@ -259,6 +262,8 @@ static void test_helper_and_unknown(void)
 		CHECK(o.img.debug[2].line == 8 && o.img.debug[2].col == 19, "PROPAGATE is located at its word");
 		CHECK_INT(in[4].o[3], MS_NOSUID | MS_RDONLY, "mount(2) flags from the attrs");
 		CHECK_STR(tb_str(&o, in[4].o[4]), "trans=virtio", "mount(2) data");
+		CHECK(!strcmp(tb_str(&o, in[6].o[1]), "binfmt_misc") && !strcmp(tb_str(&o, in[7].o[3]), "binfmt_misc"),
+		      "an unknown type without a source goes through fsopen, the type as source");
 	}
 	tb_out_free(&o);
 	ir_plan_free(&p);
@@ -368,6 +373,7 @@ static void test_data_too_long(void)
 
 	tb_plan(&p, 4);
 	e = tb_entry(&p, "9p", "/mnt/a", 5);
+	tb_source(e, "/dev/host0", false);
 	memset(word, 'x', sizeof(word) - 1);
 	word[sizeof(word) - 1] = '\0';
 	memcpy(word, "k=", 2);
@@ -381,6 +387,17 @@ static void test_data_too_long(void)
 	diag_sink_free(&sink);
 	ir_plan_free(&p);
 
+	/* Without a source it goes through fsopen, but the kernel's legacy context has the same page. */
+	tb_plan(&p, 4);
+	e = tb_entry(&p, "9p", "/mnt/b", 5);
+	tb_data(e, word);
+	tb_data(e, word);
+	diag_sink_init(&sink, "plan.yaml");
+	CHECK(tb_compile(&p, &sink, &o) < 0 && tb_has_diag(&sink, "E501", "'/mnt/b'"), "E501 for a sourceless unknown type too");
+	tb_out_free(&o);
+	diag_sink_free(&sink);
+	ir_plan_free(&p);
+
 	/* The same words through fsconfig are fine: one parameter each. */
 	tb_plan(&p, 4);
 	e = tb_entry(&p, "tmpfs", "/mnt/a", 5);
@@ -388,6 +405,7 @@ static void test_data_too_long(void)
 	tb_data(e, word);
 	diag_sink_init(&sink, "plan.yaml");
 	CHECK(tb_compile(&p, &sink, &o) == 0 && sink.n_errors == 0, "fsconfig has no one-page limit");
+	CHECK(o.r_verify == 0, "and verifies");
 	tb_out_free(&o);
 	diag_sink_free(&sink);
 	ir_plan_free(&p);

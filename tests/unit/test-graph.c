@@ -131,6 +131,17 @@ static void test_after_remount_paths(void)
 	CHECK_INT(count_edges(&g, 0, 3, EDGE_AFTER), 1, "after: srv");
 	CHECK_INT(count_edges(&g, 1, 3, EDGE_AFTER), 1, "after: an id that defaults to the target");
 	CHECK_INT(g.remount[4], GRAPH_NONE, "no remount node for a leaf");
+	graph_free(&g);
+	/* An entry that may be skipped is not split: its remount could hit the mount below. */
+	p.entries[0].optional = true;
+	CHECK(graph_build(&g, &p) == 0 && !g.split[0] && g.remount[0] == GRAPH_NONE, "an optional entry is not split");
+	graph_free(&g);
+	p.entries[0].optional = false;
+	p.entries[0].when_empty = true;
+	CHECK(graph_build(&g, &p) == 0 && !g.split[0], "nor a when: empty entry");
+	graph_free(&g);
+	p.entries[0].when_empty = false;
+	CHECK(graph_build(&g, &p) == 0, "graph builds again");
 	CHECK_INT(g.n_nodes, 6 + 1 + 3, "entries, one remount, masked and read-only paths");
 	CHECK_INT(count_edges(&g, 5, 7, EDGE_SOURCE), 1, "masked path after the mount holding it");
 	CHECK_INT(count_edges(&g, 5, 9, EDGE_SOURCE), 1, "read-only path after the mount holding it");
