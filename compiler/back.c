@@ -58,3 +58,13 @@ out:
 	free(order);
 	return r;
 }
+
+int back_check(const struct ir_plan *plan, struct diag_sink *sink)
+{
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+	int r = back_compile(plan, sink, &bytes, &len);
+
+	free(bytes);
+	return r;
+}

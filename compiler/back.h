@@ -14,8 +14,18 @@
 #include "diag.h"
 #include "ir.h"
 
-/* Compile a validated plan into bytecode bytes (malloc'd). Returns 0, or -1 with diagnostics in sink. */
+/*
+ * Compile a validated plan into bytecode bytes (malloc'd). Returns 0, or -1
+ * with diagnostics in sink (-ENOMEM, with nothing in sink, when memory ran out).
+ */
 int back_compile(const struct ir_plan *plan, struct diag_sink *sink, uint8_t **ret_bytes, size_t *ret_len);
+
+/*
+ * The back end's checks without keeping any bytes (for `mplan check`):
+ * cycles (E500), shadowing (W403), mount data over a page (E501), limits
+ * (E502).  Returns 0, or -1 with diagnostics in sink (-ENOMEM as above).
+ */
+int back_check(const struct ir_plan *plan, struct diag_sink *sink);
 
 /* Print the plan's dependency graph as Graphviz DOT. Returns 0, or -1 with diagnostics. */
 int back_print_graph(FILE *out, const struct ir_plan *plan, struct diag_sink *sink);
