@@ -81,9 +81,10 @@ int back_print_graph(FILE *out, const struct ir_plan *plan, struct diag_sink *si
 		r = -ENOMEM;
 		goto out;
 	}
+	/* The same ordering checks as compile: E500 and W403 go to the sink. */
 	r = sort_nodes(&g, order, sink);
-	if (r == -1 || (r == 0 && graph_check_shadowing(&g, order, sink) < 0))
-		r = r == 0 ? -ENOMEM : -1;
+	if (r == 0)
+		r = graph_check_shadowing(&g, order, sink);
 out:
 	free(order);
 	graph_free(&g);

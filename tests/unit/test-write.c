@@ -115,6 +115,25 @@ int main(void)
 	CHECK(back_compile(&p, &sink, &bytes, &len) == 0, "back_compile succeeds");
 	CHECK(len == o.len && bytes && memcmp(bytes, o.bytes, len) == 0, "back_compile gives the same bytes");
 	free(bytes);
+	CHECK(back_check(&p, &sink) == 0 && sink.n_errors == 0, "back_check: no problem in a good plan");
+	{
+		struct ir_plan c;
+		struct diag_sink cs;
+		struct ir_entry *e;
+
+		tb_plan(&c, 2);
+		e = tb_entry(&c, "tmpfs", "/a", 3);
+		tb_after(e, "/b");
+		e = tb_entry(&c, "tmpfs", "/b", 6);
+		tb_after(e, "/a");
+		diag_sink_init(&cs, "plan.yaml");
+		CHECK(back_check(&c, &cs) == -1 && tb_has_diag(&cs, "E500", "'/a' (line 3) -> '/b' (line 6)"),
+		      "back_check reports a cycle");
+		bytes = NULL;
+		CHECK(back_compile(&c, &cs, &bytes, &len) == -1 && bytes == NULL, "back_compile makes no bytes for it");
+		diag_sink_free(&cs);
+		ir_plan_free(&c);
+	}
 
 	tb_out_free(&o);
 	diag_sink_free(&sink);
