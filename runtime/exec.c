@@ -45,7 +45,6 @@
 #endif
 
 #define PARK_PARENT "/run/mountplan"
-#define PARK_DIR "/run/mountplan/park"
 /* fsconfig copies at most 256 bytes of a string value (strndup_user limit) */
 #define FSCONFIG_VALUE_MAX 256
 
@@ -89,7 +88,7 @@ int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, con
 	uint32_t n = prog->hdr.n_insns, nr = prog->hdr.n_regs;
 
 	*ctx = (struct exec_ctx){ .prog = prog, .root_path = root_path, .root_fd = root_fd,
-				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1, .fail_at = EXEC_NO_STEP };
+				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1 };
 	ctx->regs = calloc(nr ? nr : 1, sizeof(*ctx->regs));
 	ctx->steps = calloc(n, sizeof(*ctx->steps));
 	ctx->root_pushed = calloc(n, sizeof(*ctx->root_pushed));
@@ -293,22 +292,23 @@ static int resolve_mount_root(struct exec_ctx *ctx, const char *path, int *ret_f
 
 static int park_dir(struct exec_ctx *ctx, struct mp_error *err)
 {
+	const char *dir = ctx->park_dir ? ctx->park_dir : EXEC_PARK_DIR;
 	struct stat st;
 	int fd;
 
 	if (ctx->park_dir_fd >= 0)
 		return ctx->park_dir_fd;
-	if (mkdir(PARK_PARENT, 0700) < 0 && errno != EEXIST)
+	if (!ctx->park_dir && mkdir(PARK_PARENT, 0700) < 0 && errno != EEXIST)
 		return error_set_errno(err, errno, "mkdir " PARK_PARENT);
-	if (mkdir(PARK_DIR, 0700) < 0 && errno != EEXIST)
-		return error_set_errno(err, errno, "mkdir " PARK_DIR);
-	fd = open(PARK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return error_set_errno(err, errno, "mkdir %s", dir);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return error_set_errno(err, errno, "open " PARK_DIR);
-	/* only ours: a directory someone else could write to could swap a park for a symlink */
+		return error_set_errno(err, errno, "open %s", dir);
+	/* only ours: in a directory others could write to, a park could be swapped for a symlink */
 	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0022)) {
 		close(fd);
-		return error_set(err, EPERM, PARK_DIR " is not a private directory of this user");
+		return error_set(err, EPERM, "%s is not a private directory of this user", dir);
 	}
 	ctx->park_dir_fd = fd;
 	return fd;
@@ -335,9 +335,10 @@ static int do_park(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, s
 		if (mkdirat(dir, name, 0700) == 0)
 			break;
 		if (errno != EEXIST || attempt > 100)
-			return error_set_errno(err, errno, "mkdir " PARK_DIR "/%s", name);
+			return error_set_errno(err, errno, "mkdir %s/%s", ctx->park_dir ? ctx->park_dir : EXEC_PARK_DIR,
+					       name);
 	}
-	if (asprintf(&st->park_path, PARK_DIR "/%s", name) < 0) {
+	if (asprintf(&st->park_path, "%s/%s", ctx->park_dir ? ctx->park_dir : EXEC_PARK_DIR, name) < 0) {
 		st->park_path = NULL;
 		unlinkat(dir, name, AT_REMOVEDIR);
 		return error_set(err, ENOMEM, "out of memory");
@@ -929,9 +930,7 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		error_clear(&serr);
 		if (i == fault.kill_at && !fault.kill_after)
 			raise(SIGKILL);
-		if (i == ctx->fail_at)
-			r = error_set(&serr, EIO, "injected failure (MOUNTPLAN_TEST_FAIL_STEP)");
-		else if (i == fault.fail_at)
+		if (i == fault.fail_at)
 			r = error_set_errno(&serr, fault.fail_errno, "injected failure (MOUNTPLAN_FAULT_STEP)");
 		else
 			r = exec_step(ctx, i, &next, &skipped, &serr);

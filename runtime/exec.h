@@ -47,6 +47,7 @@
 
 #define EXEC_NO_STEP UINT32_MAX
 #define EXEC_LOOP_TAG_MAX 64
+#define EXEC_PARK_DIR "/run/mountplan/park"
 
 enum reg_kind {
 	REG_EMPTY,
@@ -96,9 +97,9 @@ struct exec_ctx {
 	bool dry_run;
 	bool verbose;
 	FILE *log;              /* -v lines, optional-entry notices, dry-run output; NULL: quiet */
-	int park_dir_fd;        /* /run/mountplan/park, opened on first PARK */
+	const char *park_dir;   /* where PARK makes its temporary mount points (EXEC_PARK_DIR if NULL) */
+	int park_dir_fd;        /* park_dir, opened on first PARK */
 	bool no_lowerdir_plus;  /* test hook: act as if the kernel lacked overlay lowerdir+ */
-	uint32_t fail_at;       /* test hook: step that fails with EIO instead of running (EXEC_NO_STEP: none) */
 	struct exec_hooks hooks;
 };
 

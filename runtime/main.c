@@ -183,10 +183,10 @@ static int cmd_apply(int argc, char **argv)
 	}
 	ctx.verbose = verbose;
 	ctx.log = stderr;
-	/* test hooks: they can only make a run fail or take the older overlay path */
+	/* where idmapped overlay layers are parked for a moment (default EXEC_PARK_DIR) */
+	ctx.park_dir = getenv("MOUNTPLAN_PARK_DIR");
+	/* test hook: it can only make the run take the older overlay path */
 	ctx.no_lowerdir_plus = getenv("MOUNTPLAN_TEST_NO_LOWERDIR_PLUS") != NULL;
-	if (getenv("MOUNTPLAN_TEST_FAIL_STEP"))
-		ctx.fail_at = (uint32_t)strtoul(getenv("MOUNTPLAN_TEST_FAIL_STEP"), NULL, 10);
 
 	if (dry_run) {
 		r = exec_dry_run(&ctx, stdout, &err);

@@ -106,7 +106,7 @@ ok "$(touch "$ROOT/usr/bin/x" 2>/dev/null; [ $? -ne 0 ]; echo $?)" "readonly pat
 like "$(mnt "$ROOT")" '^[a-z0-9]+ ro,' "readonly_root: the root is read-only at the end"
 ok "$(touch "$ROOT/newfile" 2>/dev/null; [ $? -ne 0 ]; echo $?)" "readonly_root refuses writes to the root"
 ok "$(touch "$ROOT/tmp/newfile"; echo $?)" "readonly_root: submounts stay writable"
-ok "$([ -z "$(ls -A /run/mountplan/park 2>/dev/null)" ]; echo $?)" "no temporary park mount points left"
+ok "$([ -z "$(ls -A "$PARK" 2>/dev/null)" ]; echo $?)" "no temporary park mount points left"
 
 # An apply whose first step fails leaves nothing; the message names step, plan line, syscall.
 cat >"$W/bad.yaml" <<PLAN

@@ -13,7 +13,13 @@
 # and removes the temporary roots.
 
 S=/srv/mountplan
-_roots=
+# each test file journals to its own database, never the host's /run/mountplan
+_jdir=$(mktemp -d /tmp/mrun-journal.XXXXXX)
+export MOUNTPLAN_JOURNAL=$_jdir/journal.db
+# and parks its temporary layer mounts in its own directory, so concurrent runs elsewhere do not show up
+export MOUNTPLAN_PARK_DIR=$_jdir/park
+PARK=$MOUNTPLAN_PARK_DIR
+_roots="$_jdir"
 _cleanup() {
 	for img in $(find "$S" -type f \( -name '*.img' -o -name '*.ext4' -o -name '*.sqfs' -o -name '*.erofs' \) 2>/dev/null); do
 		for dev in $(losetup -n -O NAME -j "$img" 2>/dev/null); do

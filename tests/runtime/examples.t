@@ -58,11 +58,11 @@ mkdir -p "$S/volumes/data"
 touch "$S/volumes/data/root-file" "$S/volumes/data/user-file"
 chown 1000:1000 "$S/volumes/data/user-file"
 apply_example idmapped-overlay
-like "$(mnt "$R")" "^overlay rw,relatime rw,lowerdir\+=/run/mountplan/park/[^,]+,lowerdir\+=/run/mountplan/park/[^,]+,upperdir=$S/c1/upper,workdir=$S/c1/work" \
+like "$(mnt "$R")" "^overlay rw,relatime rw,lowerdir\+=$PARK/[^,]+,lowerdir\+=$PARK/[^,]+,upperdir=$S/c1/upper,workdir=$S/c1/work" \
 	"idmapped-overlay: the root is the overlay of two parked layers"
 is "$(stat -c %u:%g "$R/app" "$R/etc/os-release" | tr '\n' ' ')" "100000:100000 100000:100000 " "idmapped-overlay: layer files show as 100000"
 is "$(cat "$R/app" "$R/etc/os-release" | tr '\n' ' ')" "app base " "idmapped-overlay: both layers visible, top first"
-is "$(awk '$5 ~ /^\/run\/mountplan\/park\//' /proc/self/mountinfo | wc -l)" 0 "idmapped-overlay: the parked layer mounts are gone"
+is "$(awk -v park="$PARK" 'index($5, park "/") == 1' /proc/self/mountinfo | wc -l)" 0 "idmapped-overlay: the parked layer mounts are gone"
 like "$(mnt "$R/var/lib/app")" '^tmpfs rw,nosuid,nodev,relatime,idmapped ' "idmapped-overlay: the volume is an idmapped bind"
 is "$(stat -c %u "$R/var/lib/app/root-file") $(stat -c %u "$R/var/lib/app/user-file")" "100000 1000" \
 	"idmapped-overlay: volume ids 0 -> 100000, 1000 kept as 1000"

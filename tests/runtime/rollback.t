@@ -4,7 +4,7 @@
 # an idmapped tmpfs, a file mount point, deep mount points, a read-only
 # parent remounted after its child, propagation, masks, the final
 # read-only root) is applied once with a failure injected at each step in
-# turn (MOUNTPLAN_TEST_FAIL_STEP); every time mountinfo, the loop device
+# turn (MOUNTPLAN_FAULT_STEP); every time mountinfo, the loop device
 # list, the root's directory tree and the park directory must be exactly
 # as before.  Then a real kernel failure (a bad tmpfs option): its message
 # must carry the kernel's own text from the fs context.
@@ -72,7 +72,7 @@ snapshot() {
 	echo ---
 	tree_of "$ROOT"
 	echo ---
-	ls -A /run/mountplan/park 2>/dev/null
+	ls -A "$PARK" 2>/dev/null
 }
 before=$(snapshot)
 
@@ -89,10 +89,12 @@ rm -rf --one-file-system "$ROOT"/{data,app,ovl,idtmp,ro,a,srcbind} "$ROOT/etc/re
 settle() { for _ in 1 2 3 4 5 6 7 8 9 10; do [ "$(snapshot)" = "$before" ] && return; sleep 0.05; done; }
 settle
 is "$(snapshot)" "$before" "manual teardown restores the starting state"
+# the journal knows the full run as applied: start the injection runs on a fresh one
+export MOUNTPLAN_JOURNAL=$W/journal2.db
 
 bad=0
 for k in $(seq 0 $((n - 2))); do
-	out=$(MOUNTPLAN_TEST_FAIL_STEP=$k "$MRUN" apply "$W/plan.mpb" --root "$ROOT" 2>&1); st=$?
+	out=$(MOUNTPLAN_FAULT_STEP=$k "$MRUN" apply "$W/plan.mpb" --root "$ROOT" 2>&1); st=$?
 	settle
 	now=$(snapshot)
 	if [ "$st" -ne 1 ] || [ "$now" != "$before" ] || ! printf '%s' "$out" | grep -q "rolled back: .* 0 undo failures"; then
