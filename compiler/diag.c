@@ -56,23 +56,24 @@ void diag_emit(struct diag_sink *sink, enum diag_id id, uint32_t line, uint32_t 
 	va_list ap;
 	char *msg = NULL;
 
+	/* Counted first: without memory the diagnostic is lost, but never the failure it means. */
+	if (diag_rows[id].sev == ERROR)
+		sink->n_errors++;
+	else
+		sink->n_warnings++;
 	if (sink->n == sink->cap) {
 		size_t cap = sink->cap ? 2 * sink->cap : 16;
 		struct diag *items = realloc(sink->items, cap * sizeof(*items));
 		if (!items)
-			abort(); /* diagnostics are the product: losing one silently is worse than dying */
+			return;
 		sink->items = items;
 		sink->cap = cap;
 	}
 	va_start(ap, col);
 	if (vasprintf(&msg, diag_rows[id].fmt, ap) < 0)
-		abort();
+		msg = NULL;
 	va_end(ap);
 	sink->items[sink->n++] = (struct diag){ .id = id, .line = line, .col = col, .msg = msg };
-	if (diag_rows[id].sev == ERROR)
-		sink->n_errors++;
-	else
-		sink->n_warnings++;
 }
 
 void diag_hint(struct diag_sink *sink, const char *fmt, ...)
@@ -84,7 +85,7 @@ void diag_hint(struct diag_sink *sink, const char *fmt, ...)
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&hint, fmt, ap) < 0)
-		abort();
+		hint = NULL;
 	va_end(ap);
 	free(sink->items[sink->n - 1].hint);
 	sink->items[sink->n - 1].hint = hint;
@@ -126,9 +127,11 @@ void diag_print_text(FILE *out, struct diag_sink *sink)
 		const char *sev = diag_rows[d->id].sev == ERROR ? "error" : "warning";
 
 		if (d->line)
-			fprintf(out, "%s:%u:%u: %s[%s]: %s\n", sink->file, d->line, d->col, sev, diag_rows[d->id].code, d->msg);
+			fprintf(out, "%s:%u:%u: %s[%s]: %s\n", sink->file, d->line, d->col, sev, diag_rows[d->id].code,
+				d->msg ? d->msg : "(out of memory)");
 		else
-			fprintf(out, "%s: %s[%s]: %s\n", sink->file, sev, diag_rows[d->id].code, d->msg);
+			fprintf(out, "%s: %s[%s]: %s\n", sink->file, sev, diag_rows[d->id].code,
+				d->msg ? d->msg : "(out of memory)");
 		if (d->hint)
 			fprintf(out, "  hint: %s\n", d->hint);
 	}
@@ -164,7 +167,7 @@ void diag_print_json(FILE *out, struct diag_sink *sink)
 		json_string(out, sink->file);
 		fprintf(out, ", \"line\": %u, \"col\": %u, \"severity\": \"%s\", \"code\": \"%s\", \"message\": ", d->line,
 			d->col, diag_rows[d->id].sev == ERROR ? "error" : "warning", diag_rows[d->id].code);
-		json_string(out, d->msg);
+		json_string(out, d->msg ? d->msg : "(out of memory)");
 		if (d->hint) {
 			fputs(", \"hint\": ", out);
 			json_string(out, d->hint);

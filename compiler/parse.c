@@ -376,6 +376,7 @@ static void parse_entry(struct parser *p, const struct ynode *n, struct ir_entry
 	if (type && get_string(p, "type", type, &e->type)) {
 		e->type_loc = loc_of(type);
 		fs = options_fs_type(e->type);
+		e->recursive = strcmp(e->type, "rbind") == 0;
 		if (fs) {
 			e->fs_class = fs->fs_class;
 		} else {
@@ -501,8 +502,8 @@ static void parse_plan(struct parser *p, const struct ynode *root)
 		if (!row)
 			continue;
 		if (strcmp(row->name, "version") == 0) {
-			if (v->kind != YNODE_SCALAR)
-				wrong_type(p, "version", "1", v);
+			if (v->kind != YNODE_SCALAR || !v->plain)
+				wrong_type(p, "version", "the number 1", v);
 			else if (strcmp(v->str, "1") != 0)
 				diag_emit(p->sink, DIAG_BAD_VERSION, v->line, v->col, v->str);
 			else
@@ -533,8 +534,7 @@ static void parse_plan(struct parser *p, const struct ynode *root)
 	if (!mounts)
 		return;
 	if (mounts->kind != YNODE_SEQ) {
-		if (!ynode_is_null(mounts))
-			wrong_type(p, "mounts", "a list of mount entries", mounts);
+		wrong_type(p, "mounts", "a list of mount entries", mounts);
 		return;
 	}
 	plan->entries = calloc(mounts->n ? mounts->n : 1, sizeof(*plan->entries));

@@ -201,7 +201,7 @@ static void test_plan(void)
 	CHECK(e->optional && e->when_empty && e->overmount, "optional, when: empty, overmount");
 
 	e = &plan.entries[3];
-	CHECK(e->fs_class == FS_BIND && strcmp(e->type, "rbind") == 0, "rbind is a bind");
+	CHECK(e->fs_class == FS_BIND && strcmp(e->type, "rbind") == 0 && e->recursive, "type rbind is a recursive bind");
 	CHECK(plan.n_masked == 1 && plan.n_readonly == 1 && strcmp(plan.readonly[0].word, "/proc/sys") == 0, "masked, readonly");
 	ir_plan_free(&plan);
 	ir_plan_free(&plan);
