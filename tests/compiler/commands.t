@@ -49,6 +49,16 @@ like "$out" '"code": "W205"' "--json carries the warning"
 out=$("$MPLAN" check --json "$EX/container.yaml"); st=$?
 is "$out" "[]" "--json of a clean plan is an empty array"
 
+# libyaml reads JSON too: a plan written as JSON is checked the same way.
+/usr/bin/python3 -c 'import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))' \
+	"$EX/loop-image.yaml" >"$tmp/plan.json" 2>/dev/null
+out=$("$MPLAN" check "$tmp/plan.json" 2>&1); st=$?
+is "$st" 0 "a JSON plan checks (loop-image.yaml as JSON)"
+printf '{"version": 1, "mounts": [{"type": "tmpfs", "target": "/t/"}]}' >"$tmp/bad.json"
+out=$("$MPLAN" check "$tmp/bad.json" 2>&1); st=$?
+like "$out" "bad.json:1:55: error\[E301\]" "JSON diagnostics have line:col"
+rm -f "$tmp/plan.json" "$tmp/bad.json"
+
 # compile: atomic output, none on errors
 "$MPLAN" compile "$EX/container.yaml" -o "$tmp/c.mpb"; st=$?
 is "$st" 0 "compile container.yaml"
