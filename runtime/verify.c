@@ -626,7 +626,11 @@ static int verify_immediates(struct verifier *v, const struct mp_insn *in)
 		break;
 	}
 	case OP_WAIT_DEVICE:
-		r = verify_timeout(v, 1, o[1]);
+		/* The device is waited for on the host (uevents, /dev): never a path inside the root. */
+		if (in->flags & MP_IF_SRC_IN_ROOT)
+			r = verify_fail(v, 0, "a device to wait for is a host path, not src-in-root");
+		else
+			r = verify_timeout(v, 1, o[1]);
 		break;
 	case OP__COUNT:
 		r = verify_fail(v, -1, "unknown opcode");

@@ -359,6 +359,8 @@ static void test_immediates(void)
 	refused(&b, "insn 0 (WAIT_LINK): operand 1: timeout 3600001 ms is over the limit", "a timeout over the limit");
 	ONE(&b, 0, OP_WAIT_DEVICE, 0, mpb_str(&b, "/dev/sda"), MP_MAX_TIMEOUT_MS + 1);
 	refused(&b, "insn 0 (WAIT_DEVICE): operand 1: timeout", "a device timeout over the limit");
+	ONE(&b, 0, OP_WAIT_DEVICE, MP_IF_SRC_IN_ROOT, mpb_str(&b, "/dev/sda"), 100);
+	refused(&b, "insn 0 (WAIT_DEVICE): operand 0: a device to wait for is a host path", "WAIT_DEVICE with src-in-root");
 	ONE(&b, 0, OP_WAIT_LINK, 0, mpb_str(&b, "eth0"), 100, 2);
 	refused(&b, "insn 0 (WAIT_LINK): operand 2: wait flags 0x2", "unknown wait flags");
 	ONE(&b, 0, OP_WAIT_LINK, 0, mpb_str(&b, "a-very-long-interface-name"), 100, 0);
