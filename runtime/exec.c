@@ -134,6 +134,7 @@ int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
 {
 	ctx->root_stack[ctx->n_root_stack++] = ctx->root_fd;
 	ctx->root_fd = new_root_fd;
+	ctx->root_known = false;
 	ctx->root_pushed[step] = 1;
 	/* cwd follows the root, so nothing relative can reach the covered directory */
 	if (fchdir(new_root_fd) < 0)
@@ -148,6 +149,7 @@ void exec_pop_root(struct exec_ctx *ctx, uint32_t step)
 	close(ctx->root_fd);
 	ctx->root_fd = ctx->root_stack[--ctx->n_root_stack];
 	ctx->root_pushed[step] = 0;
+	ctx->root_known = false;
 	(void)!fchdir(ctx->root_fd);
 }
 
@@ -206,11 +208,19 @@ static bool is_root_dir(struct exec_ctx *ctx, int fd)
 {
 	struct statx a, b;
 
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &a) < 0 ||
-	    statx(ctx->root_fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &b) < 0)
+	if (!ctx->root_known) {
+		if (statx(ctx->root_fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &b) < 0)
+			return false;
+		ctx->root_ino = b.stx_ino;
+		ctx->root_mnt = b.stx_mnt_id;
+		ctx->root_dev_major = b.stx_dev_major;
+		ctx->root_dev_minor = b.stx_dev_minor;
+		ctx->root_known = true;
+	}
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID_UNIQUE, &a) < 0)
 		return false;
-	return a.stx_ino == b.stx_ino && a.stx_dev_major == b.stx_dev_major &&
-	       a.stx_dev_minor == b.stx_dev_minor && a.stx_mnt_id == b.stx_mnt_id;
+	return a.stx_ino == ctx->root_ino && a.stx_dev_major == ctx->root_dev_major &&
+	       a.stx_dev_minor == ctx->root_dev_minor && a.stx_mnt_id == ctx->root_mnt;
 }
 
 /*

@@ -90,6 +90,9 @@ struct exec_ctx {
 	int root_fd;            /* O_PATH|O_DIRECTORY: the root as it is now (re-opened after a mount on "/") */
 	int *root_stack;        /* the previous root fds, one pushed per mount onto "/" */
 	uint32_t n_root_stack;
+	uint64_t root_ino, root_mnt; /* identity of root_fd (statx), to spot a target that is the root itself */
+	uint32_t root_dev_major, root_dev_minor;
+	bool root_known;
 	struct exec_reg *regs;  /* hdr.n_regs */
 	struct step_state *steps; /* hdr.n_insns */
 	uint32_t *root_pushed;  /* per step: 1 if it pushed the root stack */

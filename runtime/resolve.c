@@ -155,6 +155,16 @@ int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t
 	char prefix[4096];
 	int r;
 
+	/* the common case: it is all there already, one lookup */
+	r = resolve_in_root(root_fd, path, &parent, err);
+	if (r == 0) {
+		*ret_created = 0;
+		if (ret_fd)
+			*ret_fd = TAKE_FD(parent);
+		return 0;
+	}
+	if (r != -ENOENT)
+		return r;
 	r = resolve_in_root(root_fd, "/", &parent, err);
 	if (r < 0)
 		return r;
