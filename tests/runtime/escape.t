@@ -79,7 +79,7 @@ new_root
 ln -s /proc/self/root "$ROOT/procroot"
 out=$("$MRUN" apply "$W/magic.mpb" --root "$ROOT" 2>&1); st=$?
 is "$st" 1 "a target through a /proc magic link is refused"
-like "$out" "openat2 '/procroot'.*(Too many levels of symbolic links|Invalid cross-device link|No such device or address)" "by openat2's RESOLVE_NO_MAGICLINKS"
+like "$out" "openat2 '/procroot[^']*'.*(Too many levels of symbolic links|Invalid cross-device link|No such device or address)" "by openat2's RESOLVE_NO_MAGICLINKS"
 ok "$([ ! -e "/$tag-magic" ]; echo $?)" "nothing was created at the host's /"
 is "$(mounts_under "$ROOT")" 0 "the proc mount was rolled back"
 is "$(ROOT=/nonexistent-root outside_root | grep -v -e "$W" -e /tmp/mrun-root)" "$outside_before" "mountinfo outside the root is unchanged"
