@@ -15,7 +15,10 @@
  * state of each register (unwritten, its type, closed, or "differs between
  * paths") at instruction i is the intersection of the state falling through
  * from i-1 and the states of every jump that targets i; those jump states
- * are kept, one copy per pending target, until the pass reaches it.  The
+ * are kept, one copy per pending target, until the pass reaches it.  An
+ * MP_IF_OPTIONAL step is an edge too: on failure the interpreter undoes its
+ * entry and continues after the entry's last instruction (bytecode.h), so
+ * registers written in an optional entry are not readable after it.  The
  * cost is bounded up front (MP_MAX_VERIFY_WORK) so that a hostile file with
  * millions of jumps and registers cannot make the verifier the attack.
  *
