@@ -18,6 +18,10 @@ tap_plan 0
 nm "$ASAN_MPLAN" 2>/dev/null | grep -q __asan_init; ok $? "build/asan/mplan is built with ASan"
 nm "$ASAN_MPLAN" 2>/dev/null | grep -q __ubsan_handle; ok $? "build/asan/mplan is built with UBSan"
 
+# The sanitized copy must be the same program: its link line lists the same objects.
+objs() { grep "^build \\\$builddir/$1: " "$TOP/build.ninja" | tr ' ' '\n' | grep '\.o$' | sed 's#.*/\(compiler\|runtime\)/#\1/#'; }
+is "$(objs asan/mplan)" "$(objs mplan)" "build/asan/mplan links the same objects as build/mplan"
+
 for t in hostile broken; do
 	out=$(MPLAN_UNDER_TEST=$ASAN_MPLAN "$HERE/$t.t" 2>&1); st=$?
 	is "$st" 0 "$t.t passes with the sanitized mplan"
