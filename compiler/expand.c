@@ -322,8 +322,9 @@ static void expand_overlay(struct xctx *c, const struct ir_entry *e, uint32_t at
 
 static void expand_helper(struct xctx *c, const struct ir_entry *e, bool split)
 {
-	char *opts = join_words((const char *const *)&e->options[0].word, e->n_options, sizeof(e->options[0]),
-				helper_skip, &split);
+	/* The words sit in struct ir_word: walk them with its stride (none when there are no options). */
+	char *opts = join_words(e->n_options ? (const char *const *)&e->options[0].word : NULL, e->n_options,
+				sizeof(e->options[0]), helper_skip, &split);
 
 	if (!opts) {
 		c->err = -ENOMEM;

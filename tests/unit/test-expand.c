@@ -235,7 +235,7 @@ static void test_helper_and_unknown(void)
 	struct tb_out o;
 	struct ir_entry *e;
 
-	tb_plan(&p, 4);
+	tb_plan(&p, 8);
 	e = tb_entry(&p, "fuse.sshfs", "/mnt/remote", 5);
 	tb_source(e, "user@host:/export", false);
 	tb_option(e, "ro");
@@ -250,8 +250,10 @@ static void test_helper_and_unknown(void)
 	tb_option(e, "nosuid");
 	e->attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_RDONLY;
 	tb_entry(&p, "binfmt_misc", "/proc/sys/fs/binfmt_misc", 16); /* unknown, no source */
+	e = tb_entry(&p, "nfs", "/srv", 20);                          /* helper without options */
+	tb_source(e, "fs1:/export", false);
 	if (expect_ops(&p, &o,
-		       "MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE END",
+		       "MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE MKDIR MOUNT_HELPER END",
 		       "helper and unknown types")) {
 		const struct mp_insn *in = o.img.insns;
 
@@ -264,6 +266,7 @@ static void test_helper_and_unknown(void)
 		CHECK_STR(tb_str(&o, in[4].o[4]), "trans=virtio", "mount(2) data");
 		CHECK(!strcmp(tb_str(&o, in[6].o[1]), "binfmt_misc") && !strcmp(tb_str(&o, in[7].o[3]), "binfmt_misc"),
 		      "an unknown type without a source goes through fsopen, the type as source");
+		CHECK(in[13].op == OP_MOUNT_HELPER && in[13].o[3] == 0, "a helper without options gets \"\"");
 	}
 	tb_out_free(&o);
 	ir_plan_free(&p);
