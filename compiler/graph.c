@@ -11,10 +11,13 @@
  *            work or image -> the entry reading it; the mount holding a
  *            masked or read-only path -> that path's node
  *   after    each `after:` id -> the entry naming it
- *   remount  every mount under a split read-only entry -> its remount
- *            (all of them, not only children: a grandchild's mount point
- *            is created in the child, but the child may be unrelated to
- *            the remount's ordering otherwise)
+ *   remount  the split entry itself and every mount under it -> its
+ *            remount; every one, not only the children: the remount is a
+ *            sink, so no chain of other edges puts a grandchild first
+ *
+ * The parent and split-ancestor links are computed once per entry, so the
+ * remount edges walk only split ancestors; the hash lookups are one per
+ * path prefix, one pass per path.
  */
 #include "graph.h"
 
