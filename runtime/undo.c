@@ -58,6 +58,46 @@ static int umount_if_ours(int fd, uint64_t id, const char *what, struct mp_error
 	return r < 0 ? error_wrap(err, "%s", what) : 0;
 }
 
+/* A parked layer: unmount it if UMOUNT did not (and it is ours), then remove its directory. */
+static int undo_park(struct exec_ctx *ctx, uint32_t i, struct mp_error *err)
+{
+	struct step_state *st = &ctx->steps[i];
+	_cleanup_close_ int fd = -1, again = -1;
+	bool is_root = false;
+	const char *name;
+	int r;
+
+	if (!st->park_path || ctx->park_dir_fd < 0)
+		return 0;
+	name = strrchr(st->park_path, '/') + 1;
+	fd = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : error_set_errno(err, errno, "open %s", st->park_path);
+	r = resolve_mount_of(fd, NULL, &is_root, err);
+	if (r < 0)
+		return r;
+	if (is_root) {
+		r = umount_if_ours(fd, st->mnt_id, st->park_path, err);
+		if (r < 0)
+			return r;
+	}
+	/* the register, if still open, holds the parked mount: release it before the rmdir */
+	for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
+		if (ctx->regs[k].kind == REG_PARK && ctx->regs[k].writer == i)
+			exec_reg_release(&ctx->regs[k]);
+	again = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (again < 0)
+		return 0;
+	r = resolve_mount_of(again, NULL, &is_root, err);
+	if (r < 0)
+		return r;
+	if (is_root)
+		return error_set(err, EBUSY, "%s is still a mount point: not removed", st->park_path);
+	if (unlinkat(ctx->park_dir_fd, name, AT_REMOVEDIR) < 0)
+		return error_set_errno(err, errno, "rmdir %s", st->park_path);
+	return 0;
+}
+
 static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
 	struct step_state *st = &ctx->steps[i];
@@ -67,46 +107,8 @@ static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *i
 
 	if (in->op == OP_ROOT_BIND && !st->made_mount)
 		return 0;
-	if (in->op == OP_PARK) {
-		const char *name;
-
-		if (!st->park_path || ctx->park_dir_fd < 0)
-			return 0;
-		name = strrchr(st->park_path, '/') + 1;
-		fd = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			return errno == ENOENT ? 0 : error_set_errno(err, errno, "open %s", st->park_path);
-		r = resolve_mount_of(fd, NULL, NULL, err);
-		if (r < 0)
-			return r;
-		{
-			bool is_root = false;
-			uint64_t now = 0;
-
-			resolve_mount_of(fd, &now, &is_root, err);
-			if (is_root) {
-				r = umount_if_ours(fd, st->mnt_id, st->park_path, err);
-				if (r < 0)
-					return r;
-			}
-		}
-		/* the register (if still open) pins the park: release it before rmdir */
-		for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
-			if (ctx->regs[k].kind == REG_PARK && ctx->regs[k].writer == i)
-				exec_reg_release(&ctx->regs[k]);
-		close(fd);
-		fd = openat(ctx->park_dir_fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0) {
-			bool is_root = true;
-
-			r = resolve_mount_of(fd, NULL, &is_root, err);
-			if (r == 0 && is_root)
-				return error_set(err, EBUSY, "%s is still a mount point: not removed", st->park_path);
-			if (unlinkat(ctx->park_dir_fd, name, AT_REMOVEDIR) < 0)
-				return error_set_errno(err, errno, "rmdir %s", st->park_path);
-		}
-		return 0;
-	}
+	if (in->op == OP_PARK)
+		return undo_park(ctx, i, err);
 	if (in->op == OP_ROOT_BIND || ctx->root_pushed[i]) {
 		/* a mount on "/": the current root fd is on it */
 		r = umount_if_ours(ctx->root_fd, st->mnt_id, in->op == OP_ROOT_BIND ? "root bind" : "mount on '/'",
