@@ -118,6 +118,44 @@ new_root
 is "$st" 0 "40 layers with lowerdir+: apply exits 0"
 is "$(ls "$ROOT/many" | wc -l)" 40 "every layer visible"
 
+# Executors racing for free loop devices: LOOP_CTL_GET_FREE hands the same
+# number to several of them; LOOP_CONFIGURE's EBUSY makes the losers retry.
+cat >"$W/loops.yaml" <<PLAN
+version: 1
+mounts:
+  - type: squashfs
+    source: $S/img/app.sqfs
+    loop: { readonly: true }
+    target: /l1
+    options: [ro]
+  - type: squashfs
+    source: $S/img/app.sqfs
+    loop: { readonly: true }
+    target: /l2
+    options: [ro]
+  - type: squashfs
+    source: $S/img/app.sqfs
+    loop: { readonly: true }
+    target: /l3
+    options: [ro]
+PLAN
+compile "$W/loops.yaml" "$W/loops.mpb"
+sqdevs() { awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "squashfs") print $(i + 2) }' /proc/self/mountinfo | sort; }
+before=$(sqdevs | wc -l)
+pids=
+for j in 1 2 3 4 5 6; do
+	new_root
+	MOUNTPLAN_JOURNAL=$W/loops$j.db "$MRUN" apply "$W/loops.mpb" --root "$ROOT" >"$W/loops$j.out" 2>&1 &
+	pids="$pids $!"
+done
+failed=0
+for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+is "$failed" 0 "six executors attaching three loop devices each at once all succeed"
+[ "$failed" -eq 0 ] || diag "$(cat "$W"/loops*.out)"
+devs=$(sqdevs)
+is "$(($(printf '%s\n' "$devs" | grep -c '^/dev/loop') - before))" 18 "18 new squashfs mounts on loop devices"
+is "$(printf '%s\n' "$devs" | sort -u | wc -l)" "$(printf '%s\n' "$devs" | wc -l)" "each on its own loop device"
+
 # erofs, when the kernel has it
 if grep -qw erofs /proc/filesystems && [ -f "$S/img/app.erofs" ]; then
 	cat >"$W/erofs.yaml" <<PLAN
