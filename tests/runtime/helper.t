@@ -82,5 +82,32 @@ like "$out" 'step [0-9]+ \(MOUNT_HELPER\) at [^ ]*bad.yaml:6:11: .*mount.nfs exi
 like "$out" 'undo step [0-9]+ MOUNT .*undone' "the mount(2) mount was undone"
 is "$(mounts_under "$ROOT")" 0 "nothing left mounted"
 is "$(tree_of "$ROOT")" "$before" "mount points removed"
+# Someone mounts over a mount of this run before the run fails: undo must not
+# unmount what it did not make, nor remove the directory under a mount.
+cat >/usr/local/sbin/mount.nfs <<'HELPER'
+#!/bin/sh
+mount -t tmpfs intruder "$OVERMOUNT"
+echo "mount.nfs: failing after an intruder mounted on $OVERMOUNT" >&2
+exit 32
+HELPER
+cat >"$W/intruder.yaml" <<PLAN
+version: 1
+mounts:
+  - type: tmpfs
+    target: /a
+  - type: nfs
+    source: "server:/export"
+    target: /nfs
+    after: [/a]
+PLAN
+compile "$W/intruder.yaml" "$W/intruder.mpb"
+new_root
+out=$(OVERMOUNT=$ROOT/a "$MRUN" apply "$W/intruder.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 1 "the run fails"
+like "$out" "undo step [0-9]+ MOVE .*FAILED: /a: the mount there \(id [0-9]+\) is not the one this run made \(id [0-9]+\): left alone" \
+	"undo refuses to unmount a mount it did not make"
+like "$out" "undo step [0-9]+ MKDIR .*FAILED: .*'/a' is still a mount point: not removed" "undo keeps a directory that is mounted on"
+like "$out" "rolled back: [0-9]+ steps undone, 2 undo failures" "the undo failures are counted"
+is "$(awk -v p="$ROOT/a" '$5 == p' /proc/self/mountinfo | wc -l)" 2 "both mounts at /a are still there"
 umount /usr/local/sbin
 tap_done
