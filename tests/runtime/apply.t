@@ -130,6 +130,29 @@ like "$out" 'rolled back: [0-9]+ steps undone, 0 undo failures' "the report sums
 is "$(tree_of "$ROOT")" "$before_tree" "the root's tree is as before"
 is "$(mounts_under "$ROOT")" 0 "no mount is left under the root"
 
+# A root that already is a mount point is not bound again; a failure at the
+# very end (END) undoes the final read-only remount: the root is rw again.
+cat >"$W/rr.yaml" <<PLAN
+version: 1
+readonly_root: true
+mounts:
+  - type: tmpfs
+    target: /tmp
+PLAN
+compile "$W/rr.yaml" "$W/rr.mpb"
+new_root
+mount -t tmpfs -o nosuid rootfs "$ROOT"
+n=$("$MPLAN" disasm "$W/rr.mpb" | awk '/^; insns/ { sub(",", "", $3); print $3 }')
+out=$(MOUNTPLAN_FAULT_STEP=$((n - 1)) "$MRUN" apply "$W/rr.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 1 "a failure at END fails the run"
+like "$out" "undo step [0-9]+ REMOUNT .*undone" "the read-only remount of the root is undone"
+like "$(mnt "$ROOT")" '^tmpfs rw,nosuid,' "the pre-existing root mount is rw again, its nosuid kept"
+is "$(awk -v p="$ROOT" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "the root, already a mount point, was not bound onto itself"
+out=$("$MRUN" apply "$W/rr.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 0 "the same plan then applies"
+like "$(mnt "$ROOT")" '^tmpfs ro,nosuid,' "the pre-existing root mount is read-only, nosuid kept"
+is "$(awk -v p="$ROOT" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "still one mount at the root"
+
 out=$("$MRUN" apply "$W/nonexistent.mpb" --root "$ROOT" 2>&1); st=$?
 is "$st" 1 "a missing bytecode file is refused"
 printf 'MPLANBC\n\002\0\0\0' >"$W/trunc.mpb"
