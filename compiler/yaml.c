@@ -450,10 +450,8 @@ int ydoc_load(const char *bytes, size_t len, const struct ylimits *lim, struct y
 
 void ydoc_free(struct ydoc *doc)
 {
-	for (size_t i = 0; i < doc->n_all; i++) {
-		free(doc->all[i]->items);
-		free(doc->all[i]->pairs);
-	}
+	for (size_t i = 0; i < doc->n_all; i++)
+		free(doc->all[i]->items); /* or pairs: the same pointer */
 	free(doc->all);
 	while (doc->blocks) {
 		struct yblock *next = doc->blocks->next;

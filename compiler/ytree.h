@@ -31,20 +31,24 @@ struct ypair {
 };
 
 struct ynode {
-	enum ynode_kind kind;
 	uint32_t line, col;  /* 1-based position of the node's first character */
-	/* scalar */
-	char *str;           /* NUL-terminated (a scalar with a NUL byte is refused) */
-	size_t len;
-	bool plain;          /* unquoted, untagged: may be a number, bool or null */
-	/* sequence: items[n]; mapping: pairs[n], in file order */
-	struct ynode **items;
-	struct ypair *pairs;
-	size_t n;
-	/* loader bookkeeping */
-	uint32_t height;     /* nesting levels at and below this node */
-	uint64_t weight;     /* aliases inside this node once expanded (saturating) */
+	uint8_t kind;        /* enum ynode_kind */
+	bool plain;          /* scalar: unquoted, untagged: may be a number, bool or null */
+	uint32_t height;     /* loader bookkeeping: nesting levels at and below this node */
+	char *str;           /* scalar: NUL-terminated (a scalar with a NUL byte is refused) */
+	union {
+		size_t len;  /* scalar: bytes in str */
+		size_t n;    /* sequence: items; mapping: pairs */
+	};
+	union {
+		struct ynode **items; /* sequence, in file order */
+		struct ypair *pairs;  /* mapping, in file order, duplicates kept */
+	};
+	uint64_t weight;     /* loader bookkeeping: aliases inside this node once expanded (saturating) */
 };
+
+/* 48 bytes: a plan of 100,000 mounts has more than a million nodes. */
+_Static_assert(sizeof(struct ynode) <= 48, "ynode stays small");
 
 /* Limits the loader enforces; ydoc_default_limits() gives the plan's (schema/limits.h). */
 struct ylimits {
