@@ -130,7 +130,7 @@ static void test_file(void)
 	int r;
 
 	if (fd < 0) {
-		tap_skip(3, "mkstemp failed");
+		tap_skip(7, "mkstemp failed");
 		free(buf);
 		return;
 	}
@@ -148,6 +148,10 @@ static void test_file(void)
 	unlink(path);
 	r = program_load_file(path, &p, &err);
 	CHECK(r == -ENOENT && strstr(err.msg, path), "a missing file is an error naming it");
+	r = program_load_file("/tmp", &p, &err);
+	CHECK(r == -EINVAL && strstr(err.msg, "bytecode '/tmp': not a regular file"), "a directory is refused");
+	r = program_load_file("/dev/zero", &p, &err);
+	CHECK(r == -EINVAL && strstr(err.msg, "not a regular file"), "a device (endless /dev/zero) is refused, not read");
 	free(buf);
 }
 
