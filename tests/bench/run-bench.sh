@@ -364,6 +364,32 @@ if [ -x tests/bench/compile-bench.sh ] && [ "${BENCH_SKIP_COMPILE:-$quick}" != y
 	} >>"$extras"
 fi
 
+# Executor start-up in-process: load + verify of a 100-step plan (50
+# binds: MKPOINT + BIND each, END) and of the 1000-bind plan, with mrun's
+# own loader and verifier (build/bench/startup).
+if [ -x "$BENCH/startup" ] && [ -x "$MPLAN" ]; then
+	{
+		echo
+		echo "Executor start-up, in-process (\`build/bench/startup\`: runtime/load.c + verify.c, 200 iterations):"
+		echo
+		echo "| plan | instructions | bytes | first load + verify µs | median µs | min µs |"
+		echo "|---|---:|---:|---:|---:|---:|"
+		for n in 50 1000; do
+			gen_bind "$n"
+			line="mplan compile failed"
+			if "$MPLAN" compile "$W/bind-$n.yaml" -o "$W/bind-$n.mpb" >/dev/null 2>&1 &&
+				line=$("$BENCH/startup" "$W/bind-$n.mpb" 200 2>&1); then
+				echo "$line" | "$AWK" -v n="$n" '{
+					for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+					printf "| %d binds | %s | %s | %s | %s | %s |\n", n, v["insns"], v["bytes"], v["first_us"], v["median_us"], v["min_us"]
+				}'
+			else
+				echo "| $n binds | failed: $(echo "$line" | head -1) | | | | |"
+			fi
+		done
+	} >>"$extras"
+fi
+
 # --- summary --------------------------------------------------------------
 
 machine="$(uname -sr), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) ($(nproc) CPUs),"
