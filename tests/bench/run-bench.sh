@@ -297,6 +297,7 @@ EOF
 
 spec_mixed() {
 	n=$1
+	echo "mixed-$n: no bubblewrap row: bwrap has no idmapped bind (nor, before 0.9, an overlay); no mount --bind loop row (its ro binds and overlay need other commands)" >>"$notes"
 	spec_head
 	cat <<EOF
 contender floor
