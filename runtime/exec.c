@@ -1077,7 +1077,6 @@ int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
 		struct mp_error e;
 		int fd = -1;
 
-		fprintf(out, "%5" PRIu32 "  ", i);
 		disasm_print_insn(out, p, i);
 		if (path) {
 			r = resolve_in_root(ctx->root_fd, path, &fd, &e);
@@ -1088,7 +1087,9 @@ int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
 				fprintf(out, "\n       -> %s%s: exists%s", ctx->root_path, strcmp(path, "/") ? path : "",
 					is_root ? ", a mount point" : "");
 				close(fd);
-			} else
+			} else if (r == -ENOENT)
+				fprintf(out, "\n       -> %s%s: absent", ctx->root_path, path);
+			else
 				fprintf(out, "\n       -> %s%s: %s", ctx->root_path, path, e.msg);
 			if ((in->op == OP_MKDIR || in->op == OP_MKPOINT) && !st->existed_before)
 				fprintf(out, " (would create %" PRIu32 " component%s)", st->created_components,
@@ -1101,7 +1102,7 @@ int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
 								     : "not empty: would skip the entry");
 			}
 			if (in->op == OP_MASK && r == -ENOENT)
-				fprintf(out, " (absent: would do nothing)");
+				fprintf(out, " (nothing to mask unless an earlier step makes it)");
 		}
 		fputc('\n', out);
 	}

@@ -67,7 +67,7 @@ before_mounts=$(mounts_under "$ROOT")
 out=$("$MRUN" apply "$W/plan.mpb" --root "$ROOT" --dry-run 2>&1); st=$?
 is "$st" 0 "--dry-run exits 0"
 like "$out" 'MOVE .*"/tmp"' "--dry-run prints the instructions"
-like "$out" "$ROOT/deep/a/b/c: .*No such file.*would create 4 components" "--dry-run shows the resolved path and what would be created"
+like "$out" "$ROOT/deep/a/b/c: absent \(would create 4 components\)" "--dry-run shows the resolved path and what would be created"
 like "$out" 'not empty: would skip' "--dry-run evaluates when: empty"
 is "$(tree_of "$ROOT")" "$before_tree" "--dry-run created nothing"
 is "$(mounts_under "$ROOT")" "$before_mounts" "--dry-run mounted nothing"
