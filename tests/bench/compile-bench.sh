@@ -32,6 +32,8 @@ out, argv = sys.argv[1], sys.argv[2:]
 timer = shutil.which("time", path="/usr/bin")
 if timer:
     argv = [timer, "-v", "-o", out] + argv
+# A baseline: children of whatever ran before exec (a pyenv shim) count too.
+b = resource.getrusage(resource.RUSAGE_CHILDREN)
 t = time.monotonic()
 r = subprocess.run(argv, stdout=subprocess.DEVNULL)
 wall = time.monotonic() - t
@@ -43,7 +45,7 @@ if timer:
     for line in open(out):
         if "Maximum resident set size" in line:
             rss = int(line.split(":")[1])
-print("%.4f %.4f %d" % (wall, u.ru_utime + u.ru_stime, rss))
+print("%.4f %.4f %d" % (wall, u.ru_utime + u.ru_stime - b.ru_utime - b.ru_stime, rss))
 EOF
 }
 
