@@ -2,7 +2,8 @@
 # then ok/is/like; finish with tap_done.  need_root skips the file when not
 # root, and fails instead when MOUNTPLAN_REQUIRE_ROOT=1.  in_private_ns
 # re-executes the test inside `unshare -m --propagation private` so its
-# mounts never reach the host.
+# mounts never reach the host, with the host's files read-only there
+# (tests/ns-guard.sh).
 
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." 2>/dev/null && pwd)}
 [ -f "$TOP/build.ninja" ] || TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,10 +47,12 @@ need_root() {
 	unshare -m --propagation private true 2>/dev/null || skip_all "unshare -m is not permitted here"
 }
 
-# Re-run this script inside a private mount namespace (once).
+# Re-run this script inside a private mount namespace (once), where
+# ns-guard.sh makes every host path but the project tree read-only and gives
+# the test its own /tmp and /run (see there why).
 in_private_ns() {
 	if [ -z "${MOUNTPLAN_IN_NS:-}" ]; then
-		MOUNTPLAN_IN_NS=1 exec unshare -m --propagation private "$0" "$@"
+		MOUNTPLAN_IN_NS=1 TOP=$TOP exec unshare -m --propagation private /bin/sh "$TOP/tests/ns-guard.sh" "$0" "$@"
 	fi
 }
 
