@@ -23,6 +23,7 @@
 #include <sys/mount.h>
 
 #include "limits.h"
+#include "program.h"
 
 struct xctx {
 	const struct ir_plan *plan;
@@ -35,9 +36,15 @@ struct xctx {
 	uint8_t flags;         /* MP_IF_OPTIONAL for optional entries */
 	struct ir_loc fallback; /* the entry's location, for nodes without their own */
 	uint32_t node_start;   /* index of the node's first step */
+	const char *pending[MP_NOPERANDS]; /* strings of the step being built (see xs) */
+	uint32_t n_pending;
 };
 
-static uint32_t xs(struct xctx *c, const char *s)
+/* Handles for strings not yet interned; never a real offset (the file is far smaller). */
+#define XS_PENDING 0xFFFFFF00u
+
+/* Intern s now, in the order of the statements calling it. */
+static uint32_t xs_now(struct xctx *c, const char *s)
 {
 	uint32_t off = 0;
 	int r = strtab_intern(&c->x->strtab, s ? s : "", &off);
@@ -50,6 +57,21 @@ static uint32_t xs(struct xctx *c, const char *s)
 		c->err = r;
 	}
 	return off;
+}
+
+/*
+ * A string operand of the next step.  C leaves the order in which a call's
+ * arguments (or an initializer list's items) are evaluated open, so
+ * interning here would let the compiler that built mplan decide the
+ * string table's order; the step interns its pending strings in operand
+ * order instead, and the bytes depend on the plan alone.
+ */
+static uint32_t xs(struct xctx *c, const char *s)
+{
+	if (c->n_pending == MP_NOPERANDS)
+		return xs_now(c, s); /* not reached: a step has at most seven operands */
+	c->pending[c->n_pending] = s;
+	return XS_PENDING + c->n_pending++;
 }
 
 static uint32_t xreg(struct xctx *c)
@@ -70,6 +92,14 @@ static uint32_t xstep(struct xctx *c, struct ir_loc loc, enum op op, uint8_t fla
 	s.line = loc.line;
 	s.col = loc.col;
 	memcpy(s.o, o, sizeof(s.o));
+	for (int k = 0; k < MP_NOPERANDS; k++) {
+		enum opnd_kind kind = op_operand_kind(op, k);
+		bool is_string = kind == K_STR || kind == K_PATH || kind == K_SRC || kind == K_MAP;
+
+		if (is_string && s.o[k] >= XS_PENDING && s.o[k] - XS_PENDING < c->n_pending)
+			s.o[k] = xs_now(c, c->pending[s.o[k] - XS_PENDING]);
+	}
+	c->n_pending = 0;
 	r = step_add(&c->x->steps, &s);
 	if (r < 0) {
 		if (!c->err)
@@ -438,7 +468,8 @@ static int expand_userns(struct xctx *c, uint32_t *entry_userns)
 		/* A missing half maps like the other one. */
 		uid = e->idmap.uid ? e->idmap.uid : e->idmap.gid;
 		gid = e->idmap.gid ? e->idmap.gid : e->idmap.uid;
-		keys[i] = (uint64_t)xs(c, uid) << 32 | xs(c, gid);
+		keys[i] = (uint64_t)xs_now(c, uid) << 32;
+		keys[i] |= xs_now(c, gid);
 		if ((r = strmap_put(&seen, (const char *)&keys[i], sizeof(keys[i]),
 				    strmap_hash((const char *)&keys[i], sizeof(keys[i])), c->x->n_userns, &old)) < 0)
 			break;
@@ -500,8 +531,8 @@ int expand_plan(const struct ir_plan *plan, const struct graph *g, struct expans
 		free(entry_userns);
 		return -ENOMEM;
 	}
-	x->plan_file = xs(&c, plan->file ? plan->file : "");
-	x->plan_root = xs(&c, plan->root ? plan->root : "");
+	x->plan_file = xs_now(&c, plan->file ? plan->file : "");
+	x->plan_root = xs_now(&c, plan->root ? plan->root : "");
 
 	/* Prologue. */
 	if (needs_root_bind(plan, g, &loc)) {
