@@ -574,6 +574,39 @@ static int do_wait(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, s
 #endif
 }
 
+static void stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+}
+
+int exec_block_signals(struct mp_error *err)
+{
+	sigset_t set;
+
+	stop_signals(&set);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return error_set_errno(err, errno, "sigprocmask");
+	return 0;
+}
+
+/* A stop signal that arrived while blocked: its number, or 0. */
+static int pending_stop(void)
+{
+	sigset_t pending, stop;
+
+	stop_signals(&stop);
+	if (sigpending(&pending) < 0)
+		return 0;
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&stop, s) == 1 && sigismember(&pending, s) == 1)
+			return s;
+	return 0;
+}
+
 /* Run instruction i; *next is where to go on (i + 1 unless it jumps); *skipped when it did nothing. */
 static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *skipped, struct mp_error *err)
 {
@@ -935,12 +968,15 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		bool skipped = false;
 		struct mp_error serr;
 		uint64_t t0 = now_ns();
-		int r;
+		int r, sig;
 
 		error_clear(&serr);
 		if (i == fault.kill_at && !fault.kill_after)
 			raise(SIGKILL);
-		if (i == fault.fail_at)
+		if (ctx->check_signals && (sig = pending_stop()) != 0)
+			/* a signal between steps stops the run; undo runs before it is delivered */
+			r = error_set(&serr, EINTR, "interrupted by %s before this step", strsignal(sig));
+		else if (i == fault.fail_at)
 			r = error_set_errno(&serr, fault.fail_errno, "injected failure (MOUNTPLAN_FAULT_STEP)");
 		else
 			r = exec_step(ctx, i, &next, &skipped, &serr);

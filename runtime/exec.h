@@ -103,8 +103,13 @@ struct exec_ctx {
 	const char *park_dir;   /* where PARK makes its temporary mount points (EXEC_PARK_DIR if NULL) */
 	int park_dir_fd;        /* park_dir, opened on first PARK */
 	bool no_lowerdir_plus;  /* test hook: act as if the kernel lacked overlay lowerdir+ */
+	bool check_signals;     /* the caller blocked SIGINT/SIGTERM/SIGHUP/SIGQUIT: a pending one
+	                         * fails the run at the next step boundary, so it is rolled back */
 	struct exec_hooks hooks;
 };
+
+/* Block the signals that should stop a run (exec_run then sees them between steps). */
+int exec_block_signals(struct mp_error *err);
 
 /* Set up ctx for prog on root_fd (taken over: exec_fini closes it). No state-changing syscall. */
 int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, const char *root_path,

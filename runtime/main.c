@@ -207,6 +207,9 @@ static int cmd_apply(int argc, char **argv)
 		status = 0;
 		goto out;
 	}
+	/* from here a SIGINT/SIGTERM/SIGHUP/SIGQUIT waits for the current step, then rolls back */
+	if (exec_block_signals(&err) == 0)
+		ctx.check_signals = true;
 	ctx.hooks.data = &txn;
 	ctx.hooks.loop_tag = runctl_loop_tag;
 	r = exec_prepare(&ctx, &err);

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,11 @@ int mount_helper(const char *type, const char *source, int target_fd, const char
 		const char *argv[10];
 		int a = 0;
 
+		sigset_t none;
+
+		/* mrun blocks its stop signals during a run; the helper gets the default mask */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* dup2 clears FD_CLOEXEC on the copy: only the target fd and stdio reach the helper */
 		if (dup2(target_fd, HELPER_FD) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)
 			_exit(126);

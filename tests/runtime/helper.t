@@ -109,5 +109,42 @@ like "$out" "undo step [0-9]+ MOVE .*FAILED: /a: the mount there \(id [0-9]+\) i
 like "$out" "undo step [0-9]+ MKDIR .*FAILED: .*'/a' is still a mount point: not removed" "undo keeps a directory that is mounted on"
 like "$out" "rolled back: [0-9]+ steps undone, 2 undo failures" "the undo failures are counted"
 is "$(awk -v p="$ROOT/a" '$5 == p' /proc/self/mountinfo | wc -l)" 2 "both mounts at /a are still there"
+# SIGTERM while a (slow) helper runs: the step finishes, the run stops at the
+# next step boundary and everything is rolled back before mrun exits.
+cat >/usr/local/sbin/mount.slowfs <<'HELPER'
+#!/bin/sh
+sleep 1
+exec mount -t tmpfs slow "$2"
+HELPER
+chmod 0755 /usr/local/sbin/mount.slowfs
+cat >"$W/slow.yaml" <<PLAN
+version: 1
+mounts:
+  - type: tmpfs
+    target: /a
+  - type: fuse.slowfs
+    source: slow
+    target: /b
+    after: [/a]
+  - type: tmpfs
+    target: /c
+    after: [/b]
+PLAN
+cp /usr/local/sbin/mount.slowfs /usr/local/sbin/mount.fuse.slowfs
+compile "$W/slow.yaml" "$W/slow.mpb"
+new_root
+before=$(tree_of "$ROOT")
+"$MRUN" apply "$W/slow.mpb" --root "$ROOT" >"$W/slow.out" 2>&1 &
+pid=$!
+sleep 0.4
+kill -TERM "$pid"
+wait "$pid"; st=$?
+out=$(cat "$W/slow.out")
+is "$st" 1 "SIGTERM during a run makes it fail (exit 1), not die"
+like "$out" "interrupted by Terminated before this step" "the error says it was interrupted"
+like "$out" "undo step [0-9]+ MOUNT_HELPER .*undone" "the helper's mount, finished after the signal, is undone"
+is "$(mounts_under "$ROOT")" 0 "nothing left mounted"
+is "$(tree_of "$ROOT")" "$before" "mount points removed"
+
 umount /usr/local/sbin
 tap_done
