@@ -37,6 +37,8 @@ int back_compile(const struct ir_plan *plan, struct diag_sink *sink, uint8_t **r
 	rs = sort_nodes(&g, order, sink);
 	if (rs == 0)
 		rs = graph_check_shadowing(&g, order, sink);
+	/* Ordering is done: give its memory back before expansion makes the steps. */
+	graph_release_edges(&g);
 	rx = expand_plan(plan, &g, &x, sink);
 	if (rs == -ENOMEM || rx == -ENOMEM) {
 		r = -ENOMEM;

@@ -507,6 +507,20 @@ out:
 	return r;
 }
 
+void graph_release_edges(struct graph *g)
+{
+	pathidx_free(&g->idx);
+	free(g->edges);
+	free(g->out_start);
+	free(g->parent);
+	free(g->split_anc);
+	g->edges = NULL;
+	g->n_edges = 0;
+	g->out_start = NULL;
+	g->parent = NULL;
+	g->split_anc = NULL;
+}
+
 void graph_free(struct graph *g)
 {
 	pathidx_free(&g->idx);

@@ -114,6 +114,9 @@ struct graph {
 int graph_build(struct graph *g, const struct ir_plan *plan);
 void graph_free(struct graph *g);
 
+/* Free what only ordering needs (path index, edges, links); nodes and split stay for expansion. */
+void graph_release_edges(struct graph *g);
+
 /* "parent", "source", "after", "remount", "stack". */
 const char *edge_reason_name(enum edge_reason r);
 
