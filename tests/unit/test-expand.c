@@ -5,6 +5,8 @@
  */
 #include <stdio.h>
 
+#include "limits.h"
+
 #include "back-ir.h"
 #include "tap.h"
 
@@ -414,6 +416,33 @@ static void test_data_too_long(void)
 	ir_plan_free(&p);
 }
 
+static void test_string_limit(void)
+{
+	struct ir_plan p;
+	struct tb_out o;
+	struct ir_entry *e;
+	struct diag_sink sink;
+	char *word = malloc(MP_MAX_STRING + 8);
+
+	/* A single data word longer than a string may be (the front end normally stops it first). */
+	memset(word, 'v', MP_MAX_STRING + 7);
+	memcpy(word, "k=", 2);
+	word[MP_MAX_STRING + 7] = '\0';
+	tb_plan(&p, 2);
+	e = tb_entry(&p, "tmpfs", "/big", 7);
+	tb_data(e, word);
+	diag_sink_init(&sink, "plan.yaml");
+	CHECK(tb_compile(&p, &sink, &o) < 0, "a string over MP_MAX_STRING does not compile");
+	/* The value after "k=" is the string: MP_MAX_STRING + 5 bytes and its NUL. */
+	CHECK(tb_has_diag(&sink, "E502", "too many bytes in one string (NUL included): 4102, the limit is 4096"),
+	      "E502 names the size and the limit");
+	CHECK(sink.n && sink.items[0].line == 7, "at the entry");
+	tb_out_free(&o);
+	diag_sink_free(&sink);
+	ir_plan_free(&p);
+	free(word);
+}
+
 int main(void)
 {
 	tap_plan(0);
@@ -429,5 +458,6 @@ int main(void)
 	test_split_readonly();
 	test_prologue_epilogue();
 	test_data_too_long();
+	test_string_limit();
 	return tap_done();
 }
