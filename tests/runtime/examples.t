@@ -110,6 +110,34 @@ like "$(mnt "$R/etc/app")" '^tmpfs ro,' "readonly-root: /etc/app bound read-only
 like "$(mnt "$R/etc/app/sub")" '^tmpfs ' "readonly-root: the rbind carries the source's submount"
 ok "$(touch "$R/tmp/x"; echo $?)" "readonly-root: /tmp writable under the read-only root"
 
+# A failure injected at every step of the examples that build on the root
+# itself (an overlay onto "/", the root bound onto itself and remounted
+# read-only, a loop image) is rolled back to exactly the state before.
+snap() {
+	awk '{ $1 = ""; $2 = ""; $3 = ""; print }' /proc/self/mountinfo | sort
+	loops
+	tree_of "$R"
+	tree_of "$S/c1"
+	ls -A "$PARK" 2>/dev/null
+}
+for name in idmapped-overlay readonly-root loop-image; do
+	teardown
+	mkdir -p "$R/tmp"
+	before=$(snap)
+	n=$("$MPLAN" disasm "$W/$name.mpb" | awk '/^; insns/ { sub(",", "", $3); print $3 }')
+	bad=0
+	for k in $(seq 0 $((n - 2))); do
+		out=$(MOUNTPLAN_JOURNAL=$W/fault-$name.db MOUNTPLAN_FAULT_STEP=$k "$MRUN" apply "$W/$name.mpb" 2>&1); st=$?
+		for _ in 1 2 3 4 5 6 7 8 9 10; do [ "$(snap)" = "$before" ] && break; sleep 0.05; done
+		if [ "$st" -ne 1 ] || [ "$(snap)" != "$before" ]; then
+			bad=$((bad + 1))
+			diag "$name: failure at step $k: exit $st"
+			diff <(printf '%s\n' "$before") <(snap) | head -5 | sed 's/^/#   /'
+		fi
+	done
+	is "$bad" 0 "$name: a failure at each of its $((n - 1)) steps leaves everything as before"
+done
+
 # removable.yaml: no such disk -> the wait times out and the optional entry is skipped
 teardown
 compile "$TOP/examples/removable.yaml" "$W/removable.mpb"
