@@ -34,15 +34,9 @@
 #include "op-loop.h"
 #include "op-mount.h"
 #include "op-userns.h"
+#include "op-wait.h"
 #include "resolve.h"
 #include "undo.h"
-
-#if __has_include("op-wait.h")
-#include "op-wait.h"
-#define EXEC_HAVE_WAIT 1
-#else
-#define EXEC_HAVE_WAIT 0
-#endif
 
 #define PARK_PARENT "/run/mountplan"
 /* fsconfig copies at most 256 bytes of a string value (strndup_user limit) */
@@ -561,17 +555,12 @@ static int dir_is_empty(struct exec_ctx *ctx, const char *path, bool *ret, struc
 	return 0;
 }
 
+/* WAIT_LINK / WAIT_DEVICE (op-wait.c); a timeout is a failure, which an optional entry survives. */
 static int do_wait(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
-#if EXEC_HAVE_WAIT
 	if (in->op == OP_WAIT_LINK)
 		return wait_link(S(ctx, in->o[0]), in->o[1], in->o[2], &ctx->steps[i].duration_ns, err);
 	return wait_device(S(ctx, in->o[0]), in->o[1], &ctx->steps[i].duration_ns, err);
-#else
-	(void)ctx;
-	(void)i;
-	return error_set(err, ENOSYS, "%s is not built into this mrun", op_name((enum op)in->op));
-#endif
 }
 
 static void stop_signals(sigset_t *set)
