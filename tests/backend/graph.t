@@ -8,11 +8,13 @@
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# Any awk will do (Debian's is an alternatives link to mawk or gawk).
+AWK=$(command -v awk || command -v mawk || command -v gawk || echo awk)
 
 # Check DOT structure without graphviz: one digraph, every edge between
 # declared nodes, balanced braces.  Prints nothing when fine.
 dot_problems() {
-	awk '
+	"$AWK" '
 	NR == 1 && $0 !~ /^digraph [A-Za-z_]+ \{$/ { print "first line: " $0 }
 	/^  n[0-9]+ \[label="/ { split($1, a, " "); node[a[1]] = 1; next }
 	/^  n[0-9]+ -> n[0-9]+ \[label="[a-z]+"\];$/ { from[++e] = $1; to[e] = $3; next }

@@ -21,6 +21,9 @@ sizes=${*:-1000 10000 100000}
 [ -x "$MPLAN" ] || { echo "compile-bench: build $MPLAN first (ninja)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "compile-bench: needs python3 (gen-plan.py)" >&2; exit 1; }
 mkdir -p "$OUT"
+# Any awk will do (Debian's is an alternatives link to mawk or gawk).
+AWK=$(command -v awk || command -v mawk || command -v gawk) || { echo "compile-bench: needs awk" >&2; exit 1; }
+awk() { "$AWK" "$@"; }
 
 # One run: prints "wall_s cpu_s maxrss_kb".  Wall and CPU (user + sys of
 # the process tree) come from getrusage through python3, to the
