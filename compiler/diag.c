@@ -10,6 +10,13 @@
 
 #include "diag.h"
 
+/*
+ * A hostile plan can hold millions of mistakes; a person reads the first
+ * few.  Past this many, diagnostics are counted (the exit status stays
+ * right) but not kept, and the listing ends with how many were left out.
+ */
+#define DIAG_MAX_KEPT 1000u
+
 struct diag_row {
 	const char *code;
 	enum diag_severity sev;
@@ -61,6 +68,8 @@ void diag_emit(struct diag_sink *sink, enum diag_id id, uint32_t line, uint32_t 
 		sink->n_errors++;
 	else
 		sink->n_warnings++;
+	if (sink->n >= DIAG_MAX_KEPT)
+		return;
 	if (sink->n == sink->cap) {
 		size_t cap = sink->cap ? 2 * sink->cap : 16;
 		struct diag *items = realloc(sink->items, cap * sizeof(*items));
@@ -135,6 +144,8 @@ void diag_print_text(FILE *out, struct diag_sink *sink)
 		if (d->hint)
 			fprintf(out, "  hint: %s\n", d->hint);
 	}
+	if (sink->n_errors + sink->n_warnings > sink->n)
+		fprintf(out, "%s: %zu more diagnostics not shown\n", sink->file, sink->n_errors + sink->n_warnings - sink->n);
 	free(v);
 }
 

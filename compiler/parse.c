@@ -537,9 +537,15 @@ static void parse_plan(struct parser *p, const struct ynode *root)
 		wrong_type(p, "mounts", "a list of mount entries", mounts);
 		return;
 	}
-	plan->entries = calloc(mounts->n ? mounts->n : 1, sizeof(*plan->entries));
-	if (!plan->entries)
+	if (mounts->n > MP_MAX_ENTRIES) {
+		diag_emit(p->sink, DIAG_TOO_MANY, mounts->line, mounts->col, "mounts", mounts->n, MP_MAX_ENTRIES);
 		return;
+	}
+	plan->entries = calloc(mounts->n ? mounts->n : 1, sizeof(*plan->entries));
+	if (!plan->entries) {
+		diag_emit(p->sink, DIAG_PLAN_UNREADABLE, 0, 0, strerror(ENOMEM));
+		return;
+	}
 	for (size_t i = 0; i < mounts->n; i++) {
 		struct ir_entry *e = &plan->entries[plan->n_entries++];
 		e->index = (uint32_t)i;

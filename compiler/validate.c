@@ -517,8 +517,6 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 {
 	size_t before = sink->n_errors;
 
-	if (plan->n_entries > MP_MAX_ENTRIES)
-		diag_emit(sink, DIAG_TOO_MANY, 0, 0, "mounts", plan->n_entries, MP_MAX_ENTRIES);
 
 	for (size_t i = 0; i < plan->n_entries; i++) {
 		struct ir_entry *e = &plan->entries[i];

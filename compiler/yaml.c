@@ -142,30 +142,39 @@ struct yblock {
 
 #define YBLOCK_SIZE (64u * 1024u)
 
-static void *block_alloc(struct ydoc *d, size_t n)
+/* align: 8 for nodes, 1 for scalar text (a plan is mostly short scalars). */
+static void *block_alloc(struct ydoc *d, size_t n, size_t align)
 {
 	struct yblock *b = d->blocks;
+	size_t at = b ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	n = (n + 15) & ~(size_t)15;
-	if (!b || b->size - b->used < n) {
-		size_t size = n > YBLOCK_SIZE / 4 ? n : YBLOCK_SIZE;
-		struct yblock *nb = malloc(sizeof(*nb) + size);
+	if (!b || at > b->size || b->size - at < n) {
+		struct yblock *nb;
+
+		if (n > YBLOCK_SIZE / 4) {
+			/* a big one-off behind the current block, which keeps filling */
+			nb = malloc(sizeof(*nb) + n);
+			if (!nb)
+				return NULL;
+			nb->used = nb->size = n;
+			nb->next = b ? b->next : NULL;
+			if (b)
+				b->next = nb;
+			else
+				d->blocks = nb;
+			return nb->data;
+		}
+		nb = malloc(sizeof(*nb) + YBLOCK_SIZE);
 		if (!nb)
 			return NULL;
 		nb->used = 0;
-		nb->size = size;
-		if (b && size != YBLOCK_SIZE) {
-			/* a big one-off: keep filling the current block afterwards */
-			nb->next = b->next;
-			b->next = nb;
-			nb->used = n;
-			return nb->data;
-		}
+		nb->size = YBLOCK_SIZE;
 		nb->next = b;
 		d->blocks = b = nb;
+		at = 0;
 	}
-	b->used += n;
-	return b->data + b->used - n;
+	b->used = at + n;
+	return b->data + at;
 }
 
 static struct ynode *node_new(struct loader *l, enum ynode_kind kind, const yaml_mark_t *mark)
@@ -181,7 +190,7 @@ static struct ynode *node_new(struct loader *l, enum ynode_kind kind, const yaml
 		d->all = all;
 		d->cap_all = cap;
 	}
-	n = block_alloc(d, sizeof(*n));
+	n = block_alloc(d, sizeof(*n), _Alignof(struct ynode));
 	if (!n)
 		return NULL;
 	*n = (struct ynode){ .kind = kind, .line = (uint32_t)mark->line + 1, .col = (uint32_t)mark->column + 1 };
@@ -299,7 +308,7 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
 	n = node_new(l, YNODE_SCALAR, &ev->start_mark);
 	if (!n)
 		return fail(l, YERR_NOMEM, 0, 0, "out of memory");
-	n->str = block_alloc(l->doc, len + 1);
+	n->str = block_alloc(l->doc, len + 1, 1);
 	if (!n->str)
 		return fail(l, YERR_NOMEM, 0, 0, "out of memory");
 	memcpy(n->str, ev->data.scalar.value, len);
@@ -503,17 +512,35 @@ int ynode_bool(const struct ynode *n, bool *ret)
 	return -EINVAL;
 }
 
+/* YAML 1.1 numbers as a reader sees them: 12, -3, 0x1F, 0o17, 1.5, 1e3, .5 (not "x", not "1.2.3"). */
 static bool looks_numeric(const char *s)
 {
+	bool digits = false, dot = false, exp = false;
+
 	if (*s == '-' || *s == '+')
 		s++;
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == 'x' || *s == 'o' || *s == 'e' ||
-		      (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'o') && s[2]) {
+		for (s += 2; *s; s++)
+			if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F') || *s == '_'))
+				return false;
+		return true;
+	}
+	for (; *s; s++) {
+		if ((*s >= '0' && *s <= '9') || (*s == '_' && digits)) {
+			digits = true;
+		} else if (*s == '.' && !dot && !exp) {
+			dot = true;
+		} else if ((*s == 'e' || *s == 'E') && digits && !exp) {
+			exp = true;
+			if (s[1] == '-' || s[1] == '+')
+				s++;
+			if (!s[1])
+				return false;
+		} else {
 			return false;
-	return true;
+		}
+	}
+	return digits;
 }
 
 const char *ynode_describe(const struct ynode *n)
@@ -532,7 +559,7 @@ const char *ynode_describe(const struct ynode *n)
 		return "null";
 	if (ynode_bool(n, &b) == 0)
 		return "a boolean";
-	if (n->plain && looks_numeric(n->str) && n->str[0] != '/' && (n->str[0] != 'e'))
+	if (n->plain && looks_numeric(n->str))
 		return "a number";
 	return "a string";
 }

@@ -31,6 +31,8 @@ printf 'version: 1\nmounts: []\nroot: "/a\\0b"\n' >"$tmp/nul.yaml"
 truncate -s 65M "$tmp/huge.yaml"
 mkdir "$tmp/a-directory"
 
+$PY -c "import sys; sys.stdout.write('version: 1\nmounts:\n' + '- x\n' * 5000)" >"$tmp/many-errors.yaml"
+
 # name  file                   code  needs a line:col
 cases='truncated truncated.yaml E100 yes
 random random.yaml E100 yes
@@ -58,6 +60,12 @@ while read -r name file code pos; do
 done <<CASES
 $cases
 CASES
+
+# Thousands of mistakes: the first 1000 are listed, the rest counted.
+out=$("$MPLAN" check "$tmp/many-errors.yaml" 2>&1); st=$?
+is "$st" 1 "5000 bad entries: exit 1"
+is "$(printf '%s\n' "$out" | grep -c 'error\[E202\]')" 1000 "the first 1000 diagnostics are shown"
+like "$out" "many-errors.yaml: 4000 more diagnostics not shown$" "and the rest are counted"
 
 # Every prefix of a real plan: never a crash (status 0 or 1), never silence on failure.
 plan=$TOP/examples/container.yaml

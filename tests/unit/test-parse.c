@@ -50,6 +50,16 @@ static void test_tree(void)
 	CHECK_STR(ynode_describe(b->items[1]), "a string", "described as a string");
 	CHECK_STR(ynode_describe(ynode_get(doc.root, "a")), "a number", "1 is described as a number");
 	CHECK_STR(ynode_get(doc.root, "a")->str, "1", "ynode_get returns the first of duplicated keys");
+	{
+		const char *kinds = "[x, 0x1F, 1.5, -3, 1e3, 1.2.3, e, '5', ~, yes]";
+		struct ydoc k;
+		static const char *const want[] = { "a string", "a number", "a number", "a number", "a number",
+						    "a string", "a string", "a string", "null", "a boolean" };
+		CHECK_INT(ydoc_load(kinds, strlen(kinds), NULL, &k, &err), 0, "a list of scalar kinds loads");
+		for (size_t i = 0; i < k.root->n; i++)
+			CHECK_STR(ynode_describe(k.root->items[i]), want[i], "describe '%s'", k.root->items[i]->str);
+		ydoc_free(&k);
+	}
 	c = ynode_get(doc.root, "c");
 	d = ynode_get(doc.root, "d");
 	CHECK(c && c == d, "an alias is the anchored node itself, not a copy");
