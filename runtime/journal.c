@@ -559,8 +559,8 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 {
 	static const char ins_run[] =
 		"INSERT INTO runs (state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino,"
-		" boot_id, pid, pid_start, mnt_watermark, container_id, n_steps, started_ns)"
-		" VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+		" boot_id, pid, pid_start, mnt_watermark, container_id, n_steps, started_ns, park_dir)"
+		" VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 	static const char ins_step[] =
 		"INSERT INTO steps (run_id, idx, opcode, flags, entry, line, col, path, src, operands,"
 		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino)"
@@ -590,6 +590,7 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 		sqlite3_bind_text(st, 12, info->container_id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 13, p->hdr.n_insns);
 		sqlite3_bind_int64(st, 14, journal_now_ns());
+		sqlite3_bind_text(st, 15, info->park_dir, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
@@ -713,13 +714,14 @@ void journal_run_free(struct journal_run *r)
 	free(r->root);
 	free(r->container_id);
 	free(r->error);
+	free(r->park_dir);
 	memset(r, 0, sizeof(*r));
 }
 
 #define JOURNAL_RUN_COLUMNS \
 	"id, state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino, boot_id, pid," \
 	" pid_start, mnt_watermark, container_id, n_steps, started_ns, coalesce(finished_ns, 0)," \
-	" coalesce(failed_step, -1), error"
+	" coalesce(failed_step, -1), error, park_dir"
 
 static void journal_read_run_row(sqlite3_stmt *st, struct journal_run *r)
 {
@@ -748,6 +750,7 @@ static void journal_read_run_row(sqlite3_stmt *st, struct journal_run *r)
 	r->finished_ns = sqlite3_column_int64(st, 16);
 	r->failed_step = sqlite3_column_int64(st, 17);
 	r->error = journal_col_strdup(st, 18);
+	r->park_dir = journal_col_strdup(st, 19);
 }
 
 int journal_get_run(struct journal *j, int64_t run, struct journal_run *ret, struct mp_error *err)
@@ -922,7 +925,7 @@ int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error 
 		" 'root_dev', r.root_dev, 'root_ino', r.root_ino, 'mntns_ino', r.mntns_ino, 'boot_id', r.boot_id,"
 		" 'pid', r.pid, 'pid_start', r.pid_start, 'mnt_watermark', r.mnt_watermark,"
 		" 'container_id', r.container_id, 'n_steps', r.n_steps, 'started_ns', r.started_ns,"
-		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error,"
+		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error, 'park_dir', r.park_dir,"
 		" 'steps', (SELECT json_group_array(json_object('index', s.idx, 'op', mp_op_name(s.opcode), 'flags', s.flags,"
 		"   'entry', s.entry, 'line', s.line, 'col', s.col, 'path', s.path, 'src', s.src,"
 		"   'operands', json(mp_operands(s.opcode, s.operands)), 'existed_before', json(CASE s.existed_before WHEN 0 THEN 'false' ELSE 'true' END),"

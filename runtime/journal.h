@@ -59,6 +59,7 @@ struct journal_run_info {
 	const char *root;
 	uint64_t root_dev, root_ino;
 	const char *container_id;   /* or NULL */
+	const char *park_dir;       /* where PARK makes its mount points, or NULL */
 	struct run_facts facts;     /* probe_run_facts(), taken just before begin */
 };
 
@@ -67,7 +68,7 @@ struct journal_run {
 	int64_t id;
 	enum run_state state;
 	char plan_sha256[65];
-	char *plan_file, *bytecode, *root, *container_id, *error;
+	char *plan_file, *bytecode, *root, *container_id, *error, *park_dir;
 	uint64_t root_dev, root_ino;
 	struct run_facts facts;
 	uint32_t n_steps;

@@ -42,7 +42,7 @@
 #include "recover.h"
 #include "resolve.h"
 
-#define RECOVER_PARK_DIR "/run/mountplan/park" /* exec.c's PARK_DIR */
+#include "exec.h" /* EXEC_PARK_DIR */
 
 struct recover_ctx {
 	const struct journal_run *run;
@@ -181,7 +181,13 @@ unmounted:
 	return 1;
 }
 
-/* The park point of a crashed run's PARK step: RECOVER_PARK_DIR/p<pid>-<step>-*, or NULL. */
+/* Where the run parked: recorded with the run (older runs: the executor's default). */
+static const char *recover_park_dir(const struct recover_ctx *c)
+{
+	return c->run->park_dir ? c->run->park_dir : EXEC_PARK_DIR;
+}
+
+/* The park point of a crashed run's PARK step: PARK_DIR/p<pid>-<step>-* (exec.c's names), or NULL. */
 static char *recover_find_park(const struct recover_ctx *c, uint32_t index)
 {
 	_cleanup_(closedirp_) DIR *d = NULL;
@@ -189,14 +195,14 @@ static char *recover_find_park(const struct recover_ctx *c, uint32_t index)
 	struct dirent *e;
 
 	snprintf(prefix, sizeof(prefix), "p%d-%" PRIu32 "-", (int)c->run->facts.pid, index);
-	d = opendir(RECOVER_PARK_DIR);
+	d = opendir(recover_park_dir(c));
 	if (!d)
 		return NULL;
 	while ((e = readdir(d)))
 		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
 			char *path;
 
-			if (asprintf(&path, RECOVER_PARK_DIR "/%s", e->d_name) < 0)
+			if (asprintf(&path, "%s/%s", recover_park_dir(c), e->d_name) < 0)
 				return NULL;
 			return path;
 		}
@@ -206,14 +212,15 @@ static char *recover_find_park(const struct recover_ctx *c, uint32_t index)
 /* A park point: unmount the run's mount there, then remove the empty directory. */
 static int recover_unpark(struct recover_ctx *c, const char *park, uint64_t want, struct mp_error *err)
 {
-	_cleanup_close_ int dir = open(RECOVER_PARK_DIR, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ char *copy = strdup(park);
+	_cleanup_close_ int dir = copy ? open(dirname(copy), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
 	const char *name = strrchr(park, '/') + 1;
 	char proc[RESOLVE_PROC_FD_MAX + 300];
 	struct statx stx;
 	int done = 0;
 
 	if (dir < 0)
-		return errno == ENOENT ? 0 : error_set_errno(err, errno, "open " RECOVER_PARK_DIR);
+		return errno == ENOENT ? 0 : error_set_errno(err, errno, "open the parent of %s", park);
 	if (statx(dir, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0)
 		return errno == ENOENT ? 0 : error_set_errno(err, errno, "statx %s", park);
 	resolve_proc_fd(dir, proc);
@@ -294,36 +301,45 @@ static int recover_step_loop(struct recover_ctx *c, const struct journal_step *s
 	return done;
 }
 
-/* Birth time of parent/name in ns; -ENOENT if it is gone, -ENODATA if the filesystem does not tell. */
+/*
+ * Birth time of parent/name in ns; -ENOENT if it is gone, -EBUSY if it is a
+ * mount point (the root of a mount the run made, whose own step removes
+ * the directory once the mount is gone), -ENODATA if the filesystem does
+ * not tell.
+ */
 static int64_t recover_birth_ns(int parent, const char *name)
 {
 	struct statx stx;
 
 	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BTIME, &stx) < 0)
 		return errno == ENOENT ? -ENOENT : -ENODATA;
+	if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)
+		return -EBUSY;
 	if (!(stx.stx_mask & STATX_BTIME))
 		return -ENODATA;
 	return (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec;
 }
 
 /*
- * For a crashed run: of the would_create trailing components, how many
- * (deepest first) are gone or were born after the run started.  A
- * component older than the run, or whose birth time the filesystem does
- * not tell, stops the count: it is left alone.  This is what keeps a
- * directory that already existed inside a filesystem the run mounted
- * (invisible when the intent was taken) from being removed.
+ * Which of the n trailing components of s->path to remove: the deepest
+ * ones that are gone already are skipped (*ret_skip of them), then, for a
+ * crashed run, only the consecutive ones born after the run started are
+ * taken (a component older than the run, or whose birth time the
+ * filesystem does not tell, stops the count and is left alone).  This is
+ * what keeps a directory that already existed inside a filesystem the run
+ * mounted, invisible when the intent was taken, from being removed.
+ * Returns how many to remove, starting at the component after the skipped.
  */
-static uint32_t recover_created_since(struct recover_ctx *c, const struct journal_step *s)
+static uint32_t recover_removable(struct recover_ctx *c, const struct journal_step *s, uint32_t n,
+				  uint32_t *ret_skip)
 {
-	uint32_t total = path_components(s->path), n = 0;
-	/* timestamps are taken from a coarse clock: allow it to lag the run's start */
+	uint32_t total = path_components(s->path), skip = 0, take = 0;
+	/* timestamps come from a coarse clock: allow it to lag the run's start */
 	int64_t since = c->run->started_ns - 20 * 1000000;
 
-	for (uint32_t i = 0; i < s->would_create && i < total; i++) {
-		char prefix[4096];
+	for (uint32_t i = 0; i < n && i < total; i++) {
+		char prefix[4096], name[256];
 		_cleanup_close_ int parent = -1;
-		char name[256];
 		struct mp_error e;
 		int64_t born;
 		int r;
@@ -331,33 +347,38 @@ static uint32_t recover_created_since(struct recover_ctx *c, const struct journa
 		if (path_prefix(s->path, total - i, prefix, sizeof(prefix)) < 0)
 			break;
 		r = recover_locate(c, prefix, &parent, name, sizeof(name), &e);
-		if (r == -ENOENT) {
-			n++; /* its parent is gone too: nothing left to remove here */
+		born = r < 0 ? (r == -ENOENT ? -ENOENT : -ENODATA) : recover_birth_ns(parent, name);
+		if (born == -ENOENT) {
+			if (take)
+				break; /* a gap: what is above it is not ours to judge */
+			skip++;
 			continue;
 		}
-		if (r < 0)
+		if (born == -EBUSY || (c->mode == RECOVER_CRASHED && (born == -ENODATA || born < since)))
 			break;
-		born = recover_birth_ns(parent, name);
-		if (born == -ENODATA || (born >= 0 && born < since))
-			break;
-		n++;
+		take++;
 	}
-	return n;
+	*ret_skip = skip;
+	return take;
 }
 
 static int recover_step_remove(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
 {
-	uint32_t n, removed = 0;
+	uint32_t n, skip = 0, removed = 0, total;
+	char path[4096];
 	int r;
 
 	if (s->st.existed_before || !s->path)
 		return 0;
-	n = c->mode == RECOVER_ROLLBACK ? s->st.created_components : recover_created_since(c, s);
+	n = recover_removable(c, s, c->mode == RECOVER_ROLLBACK ? s->st.created_components : s->would_create, &skip);
 	if (n == 0)
 		return 0;
-	r = resolve_remove_created(c->root_fd, s->path, n, &removed, err);
+	total = path_components(s->path);
+	if (path_prefix(s->path, total - skip, path, sizeof(path)) < 0)
+		return error_set(err, ENAMETOOLONG, "path '%s' too long", s->path);
+	r = resolve_remove_created(c->root_fd, path, n, &removed, err);
 	if (r < 0)
-		return error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)", s->path,
+		return error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)", path,
 				  removed, n);
 	return 1;
 }

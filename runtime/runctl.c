@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exec.h"
 #include "journal.h"
 #include "probe.h"
 #include "program.h"
@@ -20,9 +21,14 @@
 #include "rootlock.h"
 #include "runctl.h"
 
+/* --journal, else $MOUNTPLAN_JOURNAL (tests point it at a throwaway file), else the default. */
 static const char *runctl_journal(const struct runctl_opts *o)
 {
-	return o->journal ? o->journal : JOURNAL_DEFAULT_PATH;
+	const char *env = getenv("MOUNTPLAN_JOURNAL");
+
+	if (o->journal)
+		return o->journal;
+	return env && *env ? env : JOURNAL_DEFAULT_PATH;
 }
 
 static void runctl_time(char buf[32], int64_t ns)
@@ -368,7 +374,7 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 	int r;
 
 	*a = (struct runctl_apply){ .lock_fd = -1 };
-	if (o->journal && strcmp(o->journal, "off") == 0) {
+	if (strcmp(runctl_journal(o), "off") == 0) {
 		a->off = true;
 		return 0;
 	}
@@ -389,7 +395,7 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 }
 
 int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
-		       const struct step_state *steps, struct mp_error *err)
+		       const char *park_dir, const struct step_state *steps, struct mp_error *err)
 {
 	struct journal_run_info info = {
 		.plan_file = program_str(p, p->hdr.plan_file),
@@ -397,6 +403,7 @@ int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const ch
 		.bytecode = bytecode,
 		.root = root,
 		.container_id = getenv("MOUNTPLAN_CONTAINER_ID"),
+		.park_dir = park_dir ? park_dir : EXEC_PARK_DIR,
 	};
 	_cleanup_free_ char *abs_root = NULL, *abs_bytecode = NULL;
 	struct stat st;

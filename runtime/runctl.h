@@ -76,7 +76,7 @@ struct runctl_apply {
 int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const struct program *p,
 		      const char *root, int64_t *ret_already, struct mp_error *err);
 int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
-		       const struct step_state *steps, struct mp_error *err);
+		       const char *park_dir, const struct step_state *steps, struct mp_error *err);
 void runctl_loop_tag(void *data, uint32_t index, char buf[64]);
 int runctl_apply_finish(struct runctl_apply *a, const struct step_state *steps, uint32_t n, int64_t failed_step,
 			const char *error, struct mp_error *err);

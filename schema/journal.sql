@@ -108,3 +108,9 @@ SELECT s.*, coalesce(o.status, 'pending') AS status, coalesce(o.created, 0) AS c
        coalesce(o.loop_nr, -1) AS loop_nr, o.park_path AS park_path, coalesce(o.err, 0) AS err,
        o.error AS error, coalesce(o.duration_ns, 0) AS duration_ns
 FROM steps AS s LEFT JOIN outcomes AS o ON o.run_id = s.run_id AND o.idx = s.idx;
+
+-- @migration 2
+-- Where the run parked its temporary mount points (PARK, idmapped overlay
+-- layers): recover looks there for a crashed run's park points, whose
+-- names are only known after the step.
+ALTER TABLE runs ADD COLUMN park_dir TEXT;

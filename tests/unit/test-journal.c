@@ -134,6 +134,28 @@ static void test_create(void)
 	r = journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err);
 	CHECK_INT(r, 0, "an existing journal opens again (no migration to run)");
 	journal_close(j);
+
+	/* A journal of schema version 1 (before runs.park_dir) is migrated on open, its runs kept. */
+	sqlite3_open(dbpath, &db);
+	CHECK_INT(sqlite3_exec(db, "INSERT INTO runs (state, plan_sha256, plan_file, root, root_dev, root_ino, mntns_ino,"
+			       " boot_id, pid, pid_start, mnt_watermark, n_steps, started_ns)"
+			       " VALUES ('applied', 'ab', 'old.yaml', '/old', 1, 2, 3, 'b', 4, 5, 6, 0, 7);"
+			       "ALTER TABLE runs DROP COLUMN park_dir; DELETE FROM schema_version WHERE version > 1;"
+			       "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK,
+		  "make a version-1 journal");
+	sqlite3_close(db);
+	r = journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err);
+	CHECK_INT(r, 0, "a version-1 journal opens");
+	if (r == 0) {
+		struct journal_run run;
+
+		journal_schema_version(j, &version, &err);
+		CHECK_INT(version, journal_schema_latest(), "it is migrated to the newest version");
+		CHECK(journal_get_run(j, 1, &run, &err) == 0 && strcmp(run.root, "/old") == 0 && run.park_dir == NULL,
+		      "its run survives the migration (park_dir NULL)");
+		journal_run_free(&run);
+		journal_close(j);
+	}
 }
 
 static void test_round_trip(void)
