@@ -70,7 +70,8 @@ static const struct plan_key *map_key(struct parser *p, enum key_ctx ctx, const 
 	name = ynode_key(pair);
 	row = validate_key(ctx, name);
 	if (!row) {
-		const char *best = validate_key_suggest(ctx, name);
+		const char *best =
+			p->sink->n_errors < VALIDATE_MAX_SUGGESTING_ERRORS ? validate_key_suggest(ctx, name) : NULL;
 		char hint[64] = "";
 		if (best)
 			snprintf(hint, sizeof(hint), "; did you mean '%s'?", best);

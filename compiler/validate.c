@@ -346,7 +346,8 @@ static void resolve_options(struct diag_sink *sink, struct ir_entry *e)
 				const char *eq = strchr(w->word, '=');
 
 				s.len = eq ? (size_t)(eq - w->word) + 1 : strlen(w->word);
-				options_each_candidate(fs, suggest_one, &s);
+				if (sink->n_errors < VALIDATE_MAX_SUGGESTING_ERRORS)
+					options_each_candidate(fs, suggest_one, &s);
 				if (s.best && validate_close(s.best_d, s.len))
 					snprintf(hint, sizeof(hint), "; did you mean '%.*s'?", (int)s.best_len, s.best);
 				diag_emit(sink, DIAG_UNKNOWN_OPTION, w->loc.line, w->loc.col, w->word, e->type, hint);
@@ -498,9 +499,14 @@ static void check_after(struct ir_plan *plan, struct diag_sink *sink, const stru
 			if (ids->keys[index_slot(ids, w->word)])
 				continue;
 			/* did-you-mean over every id: only on this error path, and not for huge plans */
-			for (size_t k = 0; k < plan->n_entries && plan->n_entries <= 100000; k++) {
+			for (size_t k = 0; k < plan->n_entries && plan->n_entries <= 10000 &&
+					   sink->n_errors < VALIDATE_MAX_SUGGESTING_ERRORS;
+			     k++) {
 				const char *id = plan->entries[k].id;
-				size_t d = id ? validate_distance(w->word, len, id, strlen(id)) : SIZE_MAX;
+				size_t idlen = id ? strlen(id) : 0;
+				/* ids of very different lengths are never close: skip the distance */
+				size_t d = id && idlen + 3 >= len && len + 3 >= idlen ? validate_distance(w->word, len, id, idlen)
+										     : SIZE_MAX;
 				if (d < best_d) {
 					best_d = d;
 					best = id;

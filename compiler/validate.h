@@ -55,6 +55,12 @@ const char *validate_key_suggest(enum key_ctx ctx, const char *name);
 /* Levenshtein distance, counting at most the first 64 bytes of each. */
 size_t validate_distance(const char *a, size_t alen, const char *b, size_t blen);
 
+/*
+ * Did-you-mean costs a distance per candidate; a plan with thousands of
+ * mistakes gets suggestions only for its first ones (a person reads those).
+ */
+#define VALIDATE_MAX_SUGGESTING_ERRORS 100u
+
 /* Whether a word is close enough to a candidate to suggest it. */
 bool validate_close(size_t dist, size_t len);
 
