@@ -234,7 +234,6 @@ static int cmd_disasm(int argc, char **argv)
 /* Hidden: the plan language's keys, for the JSON Schema consistency test. */
 static int cmd_keys(int argc, char **argv)
 {
-	(void)argv;
 	if (argc > 1)
 		return usage_error("keys", "unexpected argument '%s'", argv[1]);
 	for (size_t i = 0; i < plan_keys_count; i++)

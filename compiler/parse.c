@@ -171,22 +171,16 @@ static bool get_words(struct parser *p, const char *what, const struct ynode *n,
 	return true;
 }
 
-/* A byte count: decimal digits with an optional K, M, G or T (powers of 1024). */
-static bool get_bytes(struct parser *p, const char *what, const struct ynode *n, uint64_t *ret)
+/* Decimal digits with an optional K, M, G or T (powers of 1024); false if not, or past 2^64. */
+static bool parse_bytes(const char *s, uint64_t *ret)
 {
 	uint64_t v = 0, mul = 1;
-	const char *s;
 
-	if (!is_string(n)) {
-		wrong_type(p, what, "a number of bytes", n);
-		return false;
-	}
-	s = n->str;
 	if (*s < '0' || *s > '9')
-		goto bad;
+		return false;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		if (v > (UINT64_MAX - 9) / 10)
-			goto bad;
+			return false;
 		v = v * 10 + (uint64_t)(*s - '0');
 	}
 	switch (*s) {
@@ -197,12 +191,22 @@ static bool get_bytes(struct parser *p, const char *what, const struct ynode *n,
 	default: break;
 	}
 	if (*s || (v && mul > UINT64_MAX / v))
-		goto bad;
+		return false;
 	*ret = v * mul;
 	return true;
-bad:
-	diag_emit(p->sink, DIAG_BAD_VALUE, n->line, n->col, what, "a number of bytes, like 4096 or 64M");
-	return false;
+}
+
+static bool get_bytes(struct parser *p, const char *what, const struct ynode *n, uint64_t *ret)
+{
+	if (!is_string(n)) {
+		wrong_type(p, what, "a number of bytes", n);
+		return false;
+	}
+	if (!parse_bytes(n->str, ret)) {
+		diag_emit(p->sink, DIAG_BAD_VALUE, n->line, n->col, what, "a number of bytes, like 4096 or 64M");
+		return false;
+	}
+	return true;
 }
 
 /* uid/gid of idmap: "inside:outside:count" or a list of them, joined with ','. */
