@@ -20,6 +20,7 @@
 #include "diag.h"
 #include "error.h"
 #include "front.h"
+#include "options.h"
 #include "import.h"
 #include "program.h"
 #include "validate.h"
@@ -231,13 +232,29 @@ static int cmd_disasm(int argc, char **argv)
 	return 0;
 }
 
-/* Hidden: the plan language's keys, for the JSON Schema consistency test. */
+/*
+ * Hidden: the tables behind the plan language, for the JSON Schema
+ * consistency test: dotted keys, or (--options) the option words, or
+ * (--types) the filesystem types the option table knows.
+ */
 static int cmd_keys(int argc, char **argv)
 {
-	if (argc > 1)
-		return usage_error("keys", "unexpected argument '%s'", argv[1]);
-	for (size_t i = 0; i < plan_keys_count; i++)
-		printf("%s\n", plan_keys[i].dotted);
+	const char *what = argc > 1 ? argv[1] : "";
+
+	if (argc > 2)
+		return usage_error("keys", "unexpected argument '%s'", argv[2]);
+	if (strcmp(what, "--options") == 0) {
+		for (size_t i = 0; i < options_count; i++)
+			printf("%s\n", options_table[i].word);
+	} else if (strcmp(what, "--types") == 0) {
+		for (size_t i = 0; i < fs_types_count; i++)
+			printf("%s\n", fs_types[i].name);
+	} else if (argc == 1) {
+		for (size_t i = 0; i < plan_keys_count; i++)
+			printf("%s\n", plan_keys[i].dotted);
+	} else {
+		return usage_error("keys", "unknown option '%s'", what);
+	}
 	return 0;
 }
 
@@ -251,7 +268,7 @@ static const struct command commands[] = {
 	{ "import-fstab", "FILE", "convert an fstab(5) file into a plan on stdout", import_cmd_fstab },
 	{ "import-oci", "CONFIG.JSON", "convert an OCI config.json's mounts into a plan on stdout", import_cmd_oci },
 	{ "help", "[COMMAND]", "show this help, or a command's usage", cmd_help },
-	{ "keys", "", NULL, cmd_keys },
+	{ "keys", "[--options | --types]", NULL, cmd_keys },
 };
 
 static const struct command *find_command(const char *name)

@@ -72,4 +72,18 @@ sort "$tmp/schema-keys" >"$tmp/schema-sorted"
 [ -s "$tmp/mplan-keys" ]; ok $? "mplan keys prints the key table"
 is "$(diff "$tmp/schema-sorted" "$tmp/mplan-keys")" "" "the schema declares exactly the keys mplan accepts"
 like "$(cat "$tmp/mplan-keys")" '^mounts\[\]\.loop\.offset$' "nested keys are dotted (mounts[].loop.offset)"
+
+# The completions the schema offers editors are the option table's words and types.
+$PY - "$SCHEMA" "$tmp" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+e = s["definitions"]["entry"]["properties"]
+open(sys.argv[2] + "/schema-options", "w").write("\n".join(sorted(e["options"]["items"]["anyOf"][0]["enum"])) + "\n")
+types = list(e["type"]["anyOf"][0]["enum"])
+if e["type"]["anyOf"][1].get("pattern") == "^fuse\\..+":
+    types.append("fuse.*")
+open(sys.argv[2] + "/schema-types", "w").write("\n".join(sorted(types)) + "\n")
+PYEOF
+is "$("$MPLAN" keys --options | sort | diff "$tmp/schema-options" -)" "" "the schema's option words are the option table's"
+is "$("$MPLAN" keys --types | sort | diff "$tmp/schema-types" -)" "" "the schema's filesystem types are the option table's"
 tap_done
