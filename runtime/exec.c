@@ -619,11 +619,17 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		struct stat sst;
 
 		if (op == OP_MKPOINT) {
-			r = open_src(ctx, in, in->o[1], &src, err);
-			if (r < 0)
-				return error_wrap(err, "source '%s'", S(ctx, in->o[1]));
-			if (fstat(src, &sst) < 0)
-				return error_set_errno(err, errno, "stat source '%s'", S(ctx, in->o[1]));
+			/* a host source is the admin's path: a stat is enough; an in-root one is resolved */
+			if (!(in->flags & MP_IF_SRC_IN_ROOT)) {
+				if (stat(S(ctx, in->o[1]), &sst) < 0)
+					return error_set_errno(err, errno, "source '%s': stat", S(ctx, in->o[1]));
+			} else {
+				r = open_src(ctx, in, in->o[1], &src, err);
+				if (r < 0)
+					return error_wrap(err, "source '%s'", S(ctx, in->o[1]));
+				if (fstat(src, &sst) < 0)
+					return error_set_errno(err, errno, "stat source '%s'", S(ctx, in->o[1]));
+			}
 			as_file = !S_ISDIR(sst.st_mode);
 		}
 		r = resolve_create_in_root(ctx->root_fd, path, as_file, mode & 07777, (mode & 0666) | 0600,
@@ -793,10 +799,13 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		const char *path = S(ctx, in->o[1]);
 
 		rec = in->o[2] & MP_TREE_RECURSIVE;
-		r = open_src(ctx, in, in->o[0], &src, err);
-		if (r < 0)
-			return error_wrap(err, "bind source");
-		r = mount_clone(src, rec, &tree, err);
+		if (in->flags & MP_IF_SRC_IN_ROOT) {
+			r = open_src(ctx, in, in->o[0], &src, err);
+			if (r < 0)
+				return error_wrap(err, "bind source");
+			r = mount_clone(src, rec, &tree, err);
+		} else
+			r = mount_clone_path(S(ctx, in->o[0]), rec, &tree, err);
 		if (r == 0)
 			r = mount_setattr_fd(tree, rec, in->o[3], in->o[4], 0, -1, err);
 		if (r == 0)

@@ -48,6 +48,17 @@ int mount_clone(int fd, bool recursive, int *ret_tree, struct mp_error *err)
 	return 0;
 }
 
+int mount_clone_path(const char *path, bool recursive, int *ret_tree, struct mp_error *err)
+{
+	int tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+
+	if (tree < 0)
+		return error_set_errno(err, errno, "open_tree(OPEN_TREE_CLONE%s) '%s'", recursive ? "|AT_RECURSIVE" : "",
+				       path);
+	*ret_tree = tree;
+	return 0;
+}
+
 int mount_setattr_fd(int fd, bool recursive, uint32_t attr_set, uint32_t attr_clr, uint32_t propagation,
 		     int userns_fd, struct mp_error *err)
 {

@@ -21,6 +21,9 @@
 /* Clone the mount tree at fd (open_tree OPEN_TREE_CLONE [AT_RECURSIVE]) as a detached tree. */
 int mount_clone(int fd, bool recursive, int *ret_tree, struct mp_error *err);
 
+/* Clone the mount tree at a host path (the admin's path: symlinks followed, as open(2) would). */
+int mount_clone_path(const char *path, bool recursive, int *ret_tree, struct mp_error *err);
+
 /*
  * mount_setattr on fd itself (AT_EMPTY_PATH), [AT_RECURSIVE]: attr set,
  * attr clear, propagation (0 = keep), userns_fd (-1 = no idmap).  An atime
