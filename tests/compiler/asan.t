@@ -23,7 +23,7 @@ objs() { grep "^build \\\$builddir/$1: " "$TOP/build.ninja" | tr ' ' '\n' | grep
 is "$(objs asan/mplan)" "$(objs mplan)" "build/asan/mplan links the same objects as build/mplan"
 
 for t in hostile broken; do
-	out=$(MPLAN_UNDER_TEST=$ASAN_MPLAN "$HERE/$t.t" 2>&1); st=$?
+	out=$(MPLAN_UNDER_TEST=$ASAN_MPLAN HOSTILE_LIMIT_MS=5000 "$HERE/$t.t" 2>&1); st=$?
 	is "$st" 0 "$t.t passes with the sanitized mplan"
 	[ "$st" -eq 0 ] || printf '%s\n' "$out" | grep -v '^ok' | head -20 | sed 's/^/#   /'
 	! printf '%s' "$out" | grep -q -e 'Sanitizer' -e 'runtime error:'
