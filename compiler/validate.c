@@ -59,6 +59,7 @@ const struct plan_key plan_keys[] = {
 	{ KCTX_REQUIRES, "carrier", "mounts[].requires.carrier", KT_BOOL, C_ALL },
 };
 const size_t plan_keys_count = sizeof(plan_keys) / sizeof(plan_keys[0]);
+_Static_assert(sizeof(plan_keys) / sizeof(plan_keys[0]) <= 64, "parse.c marks seen keys in a 64-bit mask");
 
 const struct plan_key *validate_key(enum key_ctx ctx, const char *name)
 {
