@@ -372,9 +372,13 @@ static void resolve_options(struct diag_sink *sink, struct ir_entry *e)
 		}
 		switch (o->kind) {
 		case OPT_ATTR:
-			e->attr_clr |= o->attr_clr;
+			/*
+			 * No bit is both set and cleared: words that disagree share a group
+			 * (E207 above).  The atime words clear the whole MOUNT_ATTR__ATIME
+			 * field and set one value in it, as mount_setattr(2) requires.
+			 */
 			e->attr_set = (e->attr_set & ~o->attr_clr) | o->attr_set;
-			e->attr_clr &= ~o->attr_set;
+			e->attr_clr |= o->attr_clr;
 			break;
 		case OPT_PROPAGATION:
 			if (prop_word && strcmp(prop_word->word, w->word) != 0) {

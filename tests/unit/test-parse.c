@@ -122,6 +122,7 @@ static void test_plan(void)
 			"    upper: /u\n"
 			"    work: /w\n"
 			"    target: /\n"
+			"    options: [noatime, nodiratime]\n"
 			"    idmap: {uid: [\"0:1000:10\", \"10:2000:5\"], gid: \"0:1000:15\"}\n"
 			"  - id: img\n"
 			"    type: ext4\n"
@@ -151,7 +152,7 @@ static void test_plan(void)
 	diag_sink_init(&sink, "t.yaml");
 	r = front_load_plan_bytes("t.yaml", y, strlen(y), &plan, &sink);
 	CHECK_INT(r, -1, "a plan with one error fails");
-	CHECK(sink.n_errors == 1 && has_code(&sink, "E301", 27, 13), "the only error: E301 for '/h/' at 27:13");
+	CHECK(sink.n_errors == 1 && has_code(&sink, "E301", 28, 13), "the only error: E301 for '/h/' at 28:13");
 	diag_sink_free(&sink);
 	CHECK(plan.entries == NULL, "a failed load leaves the plan empty");
 
@@ -184,12 +185,15 @@ static void test_plan(void)
 	CHECK_STR(e->id, "/", "id defaults to the target");
 	CHECK(e->target.in_root, "targets are in_root");
 	CHECK(e->idmap.present, "idmap present");
+	CHECK((e->attr_set & MOUNT_ATTR__ATIME) == MOUNT_ATTR_NOATIME && (e->attr_clr & MOUNT_ATTR__ATIME) == MOUNT_ATTR__ATIME,
+	      "noatime: NOATIME set, the whole atime field cleared (mount_setattr's rule)");
+	CHECK((e->attr_set & MOUNT_ATTR_NODIRATIME) && !(e->attr_clr & MOUNT_ATTR_NODIRATIME), "nodiratime set");
 	CHECK_STR(e->idmap.uid, "0:1000:10,10:2000:5", "uid ranges joined with ','");
 	CHECK_STR(e->idmap.gid, "0:1000:15", "gid map");
 
 	e = &plan.entries[1];
 	CHECK_STR(e->id, "img", "explicit id");
-	CHECK(e->id_loc.line == 11 && e->id_loc.col == 9, "id position");
+	CHECK(e->id_loc.line == 12 && e->id_loc.col == 9, "id position");
 	CHECK(e->fs_class == FS_BLOCK && e->loop.present && e->loop.readonly && !e->loop.direct_io && e->loop.autoclear,
 	      "loop flags");
 	CHECK(e->loop.offset == 1u << 20 && e->loop.sizelimit == 4096, "loop offset 1M and sizelimit");
@@ -198,7 +202,7 @@ static void test_plan(void)
 	      "relatime clears the atime field");
 	CHECK(e->propagation == MS_SHARED && e->propagation_recursive, "rshared");
 	CHECK(e->n_data == 1 && strcmp(e->data[0], "noload") == 0, "noload is filesystem data");
-	CHECK(e->n_options == 5 && e->options[4].loc.line == 16, "options as written, with positions");
+	CHECK(e->n_options == 5 && e->options[4].loc.line == 17, "options as written, with positions");
 	CHECK(e->requires.kind == REQUIRE_NONE, "no requires");
 
 	e = &plan.entries[2];
