@@ -803,12 +803,18 @@ int journal_list_runs(struct journal *j, enum run_state state, unsigned limit,
 	return r;
 }
 
-int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum run_state state,
-			     int64_t *ret, struct mp_error *err)
+int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum run_state state, int64_t *ret,
+			     struct mp_error *err)
+{
+	return journal_last_run_on_root_path(j, dev, ino, NULL, state, ret, err);
+}
+
+int journal_last_run_on_root_path(struct journal *j, uint64_t dev, uint64_t ino, const char *path,
+				  enum run_state state, int64_t *ret, struct mp_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(j->db,
-				    "SELECT id FROM runs WHERE root_dev = ?1 AND root_ino = ?2"
+				    "SELECT id FROM runs WHERE ((root_dev = ?1 AND root_ino = ?2) OR root = ?4)"
 				    " AND (?3 IS NULL OR state = ?3) ORDER BY id DESC LIMIT 1",
 				    -1, &st, NULL);
 	int r = 0;
@@ -816,6 +822,7 @@ int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, (int64_t)dev);
 		sqlite3_bind_int64(st, 2, (int64_t)ino);
+		sqlite3_bind_text(st, 4, path, -1, SQLITE_STATIC);
 		if (state != RUN__COUNT)
 			sqlite3_bind_text(st, 3, run_state_name(state), -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);

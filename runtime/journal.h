@@ -146,11 +146,18 @@ int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret,
 void journal_steps_free(struct journal_step *s, uint32_t n);
 
 /*
- * The newest run on the root dev:ino in state `state` (or any state when
- * state is RUN__COUNT); -ENOENT if none.
+ * The newest run on the root dev:ino in state `state` (any state when
+ * RUN__COUNT); -ENOENT if none.
  */
-int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum run_state state,
-			     int64_t *ret, struct mp_error *err);
+int journal_last_run_on_root(struct journal *j, uint64_t dev, uint64_t ino, enum run_state state, int64_t *ret,
+			     struct mp_error *err);
+
+/*
+ * The same, also matching runs recorded with the absolute root path `path`
+ * (after a mount on "/" the path shows that mount, not the directory).
+ */
+int journal_last_run_on_root_path(struct journal *j, uint64_t dev, uint64_t ino, const char *path,
+				  enum run_state state, int64_t *ret, struct mp_error *err);
 
 /*
  * Call fn for runs, newest first: those in `state` (RUN__COUNT: all), at

@@ -159,7 +159,17 @@ static int recover_umount(struct recover_ctx *c, const char *path, uint64_t want
 				 path, (uint64_t)stx.stx_mnt_id, want);
 	resolve_proc_fd(parent, proc);
 	snprintf(proc + strlen(proc), sizeof(proc) - strlen(proc), "/%s", name);
+	if (strcmp(path, "/") == 0 && c->root_fd >= 0) {
+		/* our own root fd is on that mount and would make it busy; reopened below */
+		close(c->root_fd);
+		c->root_fd = -1;
+	}
 	if (umount2(proc, UMOUNT_NOFOLLOW) < 0) {
+		int saved = errno;
+
+		if (c->root_fd < 0 && recover_open_root(c, err) < 0)
+			return -err->code;
+		errno = saved;
 		/*
 		 * EBUSY also comes from mounts below this one.  When every one of
 		 * them is newer than the watermark they came with the run's own
@@ -374,16 +384,27 @@ static int recover_step_remove(struct recover_ctx *c, const struct journal_step 
 	if (n == 0)
 		return 0;
 	total = path_components(s->path);
-	if (path_prefix(s->path, total - skip, path, sizeof(path)) < 0)
-		return error_set(err, ENAMETOOLONG, "path '%s' too long", s->path);
-	r = resolve_remove_created(c->root_fd, path, n, &removed, err);
-	if (r < 0)
-		return error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)", path,
-				  removed, n);
+	for (uint32_t i = 0; i < n; i++) {
+		if (path_prefix(s->path, total - skip - i, path, sizeof(path)) < 0)
+			return error_set(err, ENAMETOOLONG, "path '%s' too long", s->path);
+		r = resolve_remove_created(c->root_fd, path, 1, NULL, err);
+		/*
+		 * A crashed run's intent counts every component missing at the
+		 * start, also parents a later step shares with an earlier one
+		 * (/etc for /etc/app and /etc/resolv.conf): a parent still holding
+		 * the earlier step's entry is that step's to remove.
+		 */
+		if (r == -ENOTEMPTY && skip + i > 0 && c->mode == RECOVER_CRASHED)
+			break;
+		if (r < 0)
+			return error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)",
+					  s->path, removed, n);
+		removed++;
+	}
 	return 1;
 }
 
-/* REMOUNT / PROPAGATE: put back what the mount had, if it is a mount that existed before the run. */
+/* REMOUNT / PROPAGATE: put back the attributes or propagation the mount at the path had. */
 static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
 {
 	_cleanup_close_ int fd = -1;
@@ -400,8 +421,13 @@ static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s
 		r = probe_mount_id(fd, &id, &is_root, err);
 	if (r < 0)
 		return r;
-	if (!is_root || id > c->run->facts.mnt_watermark)
-		return 0; /* the run's own mount (unmounted by its own step), or no mount any more */
+	if (!is_root)
+		return 0; /* no mount there any more */
+	/*
+	 * Also on the run's own mounts (id above the watermark): a read-only
+	 * REMOUNT of the root bind must be undone before the mount points
+	 * created under it can be removed; the mount itself goes later.
+	 */
 	if (s->op == OP_REMOUNT) {
 		uint32_t changed = (s->operand[1] | s->operand[2]) & MOUNT_ATTRS_RESTORABLE;
 		uint32_t set = s->st.prior_attr & changed, clr = changed & ~s->st.prior_attr;

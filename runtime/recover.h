@@ -41,7 +41,7 @@ bool recover_executor_gone(const struct journal_run *run);
  *   paths    removed only if the run created them (for a crashed run: not
  *            there before and born after the run started), empty and not a
  *            mount point;
- *   attrs    restored only on a mount that existed before the run.
+ *   attrs    restored (the bits the step changed) on the mount at the path.
  * Each step's result and the run's new state go to the journal in one
  * transaction.  The caller holds the root's lock.  One line per step that
  * did something, or failed, goes to log (may be NULL).

@@ -82,13 +82,15 @@ int runctl_rollback(FILE *out, const struct runctl_opts *o, int64_t id, const ch
 	if (r < 0)
 		return r;
 	if (id <= 0) {
+		_cleanup_free_ char *abs = NULL;
 		struct stat st;
 
 		if (!root)
 			return error_set(err, EINVAL, "rollback: which run? (RUN or --root DIR)");
-		if (stat(root, &st) < 0)
+		abs = realpath(root, NULL);
+		if (!abs || stat(abs, &st) < 0)
 			return error_set_errno(err, errno, "rollback: root '%s'", root);
-		r = journal_last_run_on_root(j, st.st_dev, st.st_ino, RUN_APPLIED, &id, err);
+		r = journal_last_run_on_root_path(j, st.st_dev, st.st_ino, abs, RUN_APPLIED, &id, err);
 		if (r == -ENOENT)
 			return error_set(err, ENOENT, "rollback: no applied run on root '%s'", root);
 		if (r < 0)
@@ -330,7 +332,7 @@ int runctl_verify(FILE *out, const struct runctl_opts *o, int64_t id, struct mp_
 
 /* 1: this plan is applied on the root and matches the kernel; 0: not applied; -EEXIST: drifted. */
 static int runctl_check_reapply(struct journal *j, const char *sha_hex, uint64_t dev, uint64_t ino,
-				int64_t *ret_run, struct mp_error *err)
+				const char *path, int64_t *ret_run, struct mp_error *err)
 {
 	_cleanup_fclose_ FILE *devnull = NULL;
 	struct journal_run run;
@@ -338,7 +340,7 @@ static int runctl_check_reapply(struct journal *j, const char *sha_hex, uint64_t
 	int64_t id;
 	int r;
 
-	r = journal_last_run_on_root(j, dev, ino, RUN_APPLIED, &id, err);
+	r = journal_last_run_on_root_path(j, dev, ino, path, RUN_APPLIED, &id, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -369,6 +371,7 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 		      const char *root, int64_t *ret_already, struct mp_error *err)
 {
 	static const char digits[] = "0123456789abcdef";
+	_cleanup_free_ char *abs = NULL;
 	char sha[65];
 	struct stat st;
 	int r;
@@ -391,7 +394,8 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 		sha[2 * i + 1] = digits[p->hdr.plan_sha256[i] & 15];
 	}
 	sha[64] = '\0';
-	return runctl_check_reapply(a->j, sha, st.st_dev, st.st_ino, ret_already, err);
+	abs = realpath(root, NULL);
+	return runctl_check_reapply(a->j, sha, st.st_dev, st.st_ino, abs, ret_already, err);
 }
 
 int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,

@@ -249,6 +249,8 @@ static void test_round_trip(void)
 	r = journal_last_run_on_root(j, 0x801, 4242, RUN_APPLIED, &last, &err);
 	CHECK(r == 0 && last == id, "last applied run on the root");
 	CHECK_INT(journal_last_run_on_root(j, 0x801, 4243, RUN__COUNT, &last, &err), -ENOENT, "no run on another root");
+	CHECK(journal_last_run_on_root_path(j, 1, 1, "/run/c1/rootfs", RUN_APPLIED, &last, &err) == 0 && last == id,
+	      "found by its path when dev:ino changed (a mount on /)");
 	CHECK_INT(journal_mark(j, id + 100, RUN_APPLIED, NULL, &err), -ENOENT, "marking a missing run is -ENOENT");
 
 	/* JSON through SQLite's json functions: parse it back with SQLite. */
