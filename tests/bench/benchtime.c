@@ -25,9 +25,12 @@
  * so no contender always runs first after the previous one's teardown.
  * Output, one tab-separated line per timed step per measured round:
  *
- *   round contender step ns maxrss_kb inner_ns status
+ *   round contender step ns maxrss_kb inner_ns status cpu_ns
  *
  * maxrss_kb is the child's ru_maxrss (the largest over a loop's runs);
+ * cpu_ns its user + system time (summed over a loop's runs; wait4 counts
+ * the descendants it reaped): steadier than wall time on a busy machine,
+ * but blind to time spent asleep (an unmount waiting for RCU);
  * inner_ns is what the child printed as "inner_ns=T" on stdout, or "-";
  * status is "ok", "exit=N", "signal=N" or "setup" (an untimed step
  * failed, the trial's later steps did not run).
@@ -187,6 +190,23 @@ static char **expand_argv(char **tmpl, unsigned i)
 	return out;
 }
 
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u;
+}
+
+static void free_runs(char ***runs, const struct step *st)
+{
+	if (st->kind == STEP_LOOP)
+		for (unsigned i = 0; i < st->count; i++) {
+			for (size_t k = 0; runs[i][k]; k++)
+				if (runs[i][k] != st->argv[k])
+					free(runs[i][k]);
+			free(runs[i]);
+		}
+	free(runs);
+}
+
 /* Spawn argv with stdout into outfd and wait; return the wait status
  * (or -1 if it could not start), its rusage in *ru. */
 static int run_one(char **argv, int outfd, struct rusage *ru)
@@ -237,6 +257,8 @@ static void dump_output(int outfd, const struct step *st)
  * so every mount it or its commands make dies with it. */
 static int trial(const struct spec *sp, const struct contender *c, int round, int report)
 {
+	int setup_failed = 0;
+
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		perror("benchtime: private mount namespace");
 		return 1;
@@ -245,14 +267,13 @@ static int trial(const struct spec *sp, const struct contender *c, int round, in
 		fprintf(stderr, "benchtime: tmpfs on %s: %s\n", sp->tree, strerror(errno));
 		return 1;
 	}
-	int setup_failed = 0;
-
 	for (size_t s = 0; s < c->n_steps; s++) {
 		const struct step *st = &c->steps[s];
 		char word[32], inner[32] = "-";
 		int outfd = memfd_create("benchtime-out", MFD_CLOEXEC);
 		struct rusage ru;
 		long maxrss = 0;
+		uint64_t cpu = 0;
 		int status = 0;
 		uint64_t t0, t1;
 		char ***runs;
@@ -264,7 +285,7 @@ static int trial(const struct spec *sp, const struct contender *c, int round, in
 		if (setup_failed) {
 			close(outfd);
 			if (st->kind != STEP_SETUP && report)
-				printf("%d\t%s\t%s\t-\t-\t-\tsetup\n", round, c->name, st->name);
+				printf("%d\t%s\t%s\t-\t-\t-\tsetup\t-\n", round, c->name, st->name);
 			continue;
 		}
 		/* Argument vectors are built before the clock starts. */
@@ -273,11 +294,14 @@ static int trial(const struct spec *sp, const struct contender *c, int round, in
 			runs[i] = st->kind == STEP_LOOP ? expand_argv(st->argv, i) : st->argv;
 		t0 = now_ns();
 		for (unsigned i = 0; i < st->count && status == 0; i++) {
+			ru = (struct rusage){ 0 };
 			status = run_one(runs[i], outfd, &ru);
 			if (ru.ru_maxrss > maxrss)
 				maxrss = ru.ru_maxrss;
+			cpu += tv_ns(&ru.ru_utime) + tv_ns(&ru.ru_stime);
 		}
 		t1 = now_ns();
+		free_runs(runs, st);
 		if (status != 0) {
 			dump_output(outfd, st);
 			if (st->kind == STEP_SETUP)
@@ -295,8 +319,8 @@ static int trial(const struct spec *sp, const struct contender *c, int round, in
 					snprintf(inner, sizeof inner, "%llu", strtoull(p + 9, NULL, 10));
 			}
 			status_word(status, word, sizeof word);
-			printf("%d\t%s\t%s\t%llu\t%ld\t%s\t%s\n", round, c->name, st->name,
-			       (unsigned long long)(t1 - t0), maxrss, inner, word);
+			printf("%d\t%s\t%s\t%llu\t%ld\t%s\t%s\t%llu\n", round, c->name, st->name,
+			       (unsigned long long)(t1 - t0), maxrss, inner, word, (unsigned long long)cpu);
 		}
 		close(outfd);
 	}

@@ -365,6 +365,46 @@ if [ -x tests/bench/compile-bench.sh ] && [ "${BENCH_SKIP_COMPILE:-$quick}" != y
 	} >>"$extras"
 fi
 
+# Per-step times inside mrun (its -v log: "step K OP (...) done in X us"),
+# summed by opcode over 3 applies of the largest bind plan, each in a
+# fresh namespace, journal off and on: what each kind of step costs
+# beside the floor's whole mount (open + open_tree + openat2 + move_mount).
+bigN=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+if [ -f "$W/bind-$bigN.mpb" ]; then
+	: >"$W/steps.log"
+	for j in off default; do
+		for k in 1 2 3; do
+			unshare -m --propagation private sh -c '
+				mount -t tmpfs tmpfs "$1" && mount -t tmpfs -o mode=0755 tmpfs /run &&
+				"$2" mktree "$4" "$1" >/dev/null &&
+				if [ "$6" = off ]; then "$3" apply "$5" --root "$1/root" -v --journal off; else "$3" apply "$5" --root "$1/root" -v; fi
+			' stepprof "$T" "$FLOOR" "$MRUN" "$bigN" "$W/bind-$bigN.mpb" "$j" 2>&1 | sed "s/^/$j /" >>"$W/steps.log" || true
+		done
+	done
+	floor_inner=$("$AWK" -F '\t' -v n="$bigN" '$1 == "bind" && $2 == n && $4 == "floor" && $5 == "apply" && $9 == "ok" { print $8 }' "$RAW" | sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+	{
+		echo
+		echo "Inside \`mrun apply -v\` at N = $bigN binds (3 applies each, per-step times mrun logs; the floor's whole mount is open + open_tree + openat2 + move_mount):"
+		echo
+		echo "| journal | step | steps | mean µs | total ms |"
+		echo "|---|---|---:|---:|---:|"
+		"$AWK" '$2 == "mrun:" && $3 == "step" && $(NF - 1) ~ /^[0-9.]+$/ && $NF == "us" {
+			k = $1 SUBSEP $5; sum[k] += $(NF - 1); cnt[k]++; tot[$1] += $(NF - 1)
+			if (!(k in seen)) { seen[k] = 1; order[++n] = k }
+		}
+		$2 == "mrun:" && $3 == "applied" { runs[$1]++ }
+		END {
+			for (i = 1; i <= n; i++) {
+				split(order[i], p, SUBSEP)
+				printf "| %s | %s | %d | %.2f | %.3f |\n", p[1], p[2], cnt[order[i]] / runs[p[1]], sum[order[i]] / cnt[order[i]], sum[order[i]] / runs[p[1]] / 1000
+			}
+			for (j in tot)
+				printf "| %s | all steps | | | %.3f |\n", j, tot[j] / runs[j] / 1000
+		}' "$W/steps.log"
+		[ -z "$floor_inner" ] || "$AWK" -v f="$floor_inner" -v n="$bigN" 'BEGIN { printf "| (floor) | one whole mount, in-process | %d | %.2f | %.3f |\n", n, f / 1000 / n, f / 1e6 }'
+	} >>"$extras"
+fi
+
 # Executor start-up in-process: load + verify of a 100-step plan (50
 # binds: MKPOINT + BIND each, END) and of the 1000-bind plan, with mrun's
 # own loader and verifier (build/bench/startup).

@@ -63,14 +63,16 @@ function share(what, w, n, a, b,    x) {
 		printf "| %s | %.3f |\n", what, x
 }
 
-function target(what, w, n, a, b, op, goal,    x, met) {
+function target(what, w, n, a, b, op, goal,    x, y, met) {
 	x = ratio_med(w, n, a, b)
+	y = ratio_med("cpu" SUBSEP w, n, a, b)
+	y = y == "" ? "–" : sprintf("%.2f×", y)
 	if (x == "") {
-		printf "| %s | not measured | – |\n", what
+		printf "| %s | not measured | %s | – |\n", what, y
 		return
 	}
 	met = op == "<=" ? x <= goal : x >= goal
-	printf "| %s | %.2f× | %s |\n", what, x, met ? "met" : "**not met**"
+	printf "| %s | %.2f× | %s | %s |\n", what, x, y, met ? "met" : "**not met**"
 }
 
 function add(key, round, value) {
@@ -123,6 +125,8 @@ BEGIN {
 		next
 	}
 	add(key, r, $6 + 0)
+	if (NF >= 10 && $10 != "-")
+		add("cpu" SUBSEP key, r, $10 + 0)
 	if ($7 != "-" && $7 + 0 > rss[key])
 		rss[key] = $7 + 0
 	if ($8 != "-")
@@ -138,13 +142,16 @@ END {
 		for (r = 0; r <= maxround; r++)
 			if ((f, r) in val && (e, r) in val)
 				add(p[1] SUBSEP p[2] SUBSEP "bwrap.net", r, val[f, r] - val[e, r])
+		for (r = 0; r <= maxround; r++)
+			if (("cpu" SUBSEP f, r) in val && ("cpu" SUBSEP e, r) in val)
+				add("cpu" SUBSEP p[1] SUBSEP p[2] SUBSEP "bwrap.net", r, val["cpu" SUBSEP f, r] - val["cpu" SUBSEP e, r])
 		if (failed[f])
 			failed[p[1] SUBSEP p[2] SUBSEP "bwrap.net"] = failed[f]
 		rss[p[1] SUBSEP p[2] SUBSEP "bwrap.net"] = rss[f]
 	}
 
-	print "| workload | N | contender | median ms | min–max ms | µs / mount | × floor | peak RSS KiB |"
-	print "|---|---:|---|---:|---:|---:|---:|---:|"
+	print "| workload | N | contender | median ms | min–max ms | µs / mount | × floor | CPU ms | CPU × floor | peak RSS KiB |"
+	print "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= nwn; i++) {
 		split(order[i], p, SUBSEP)
 		w = p[1]; n = p[2]
@@ -157,7 +164,7 @@ END {
 				if ((key, r) in val)
 					a[++m] = val[key, r]
 			if (m == 0) {
-				printf "| %s | %d | %s | failed (%d runs) | | | | |\n", w, n, label[s], failed[key]
+				printf "| %s | %d | %s | failed (%d runs) | | | | | | |\n", w, n, label[s], failed[key]
 				continue
 			}
 			med = median(a, m)
@@ -177,7 +184,19 @@ END {
 			note = failed[key] ? sprintf(" (%d failed)", failed[key]) : ""
 			rs = (key in rss) && s !~ /\.inner$/ ? rss[key] : ""
 			per = s ~ /\.exec$/ || s == "bwrap.empty" || s == "mrun-dryrun.load-verify" ? "" : sprintf("%.2f", med / 1000 / n)
-			printf "| %s | %d | %s%s | %.3f | %.3f–%.3f | %s | %s | %s |\n", w, n, label[s], note, med / 1e6, lo / 1e6, hi / 1e6, per, ratio, rs
+			# CPU time (user + sys) of the same runs, and its ratio
+			cmed = ""; q = 0; split("", b)
+			for (r = 0; r <= maxround; r++)
+				if (("cpu" SUBSEP key, r) in val)
+					b[++q] = val["cpu" SUBSEP key, r]
+			if (q)
+				cmed = sprintf("%.3f", median(b, q) / 1e6)
+			q = 0; split("", b)
+			for (r = 0; r <= maxround; r++)
+				if (("cpu" SUBSEP key, r) in val && ("cpu" SUBSEP rkey, r) in val && val["cpu" SUBSEP rkey, r] > 0)
+					b[++q] = val["cpu" SUBSEP key, r] / val["cpu" SUBSEP rkey, r]
+			cratio = q ? sprintf("%.2f", median(b, q)) : ""
+			printf "| %s | %d | %s%s | %.3f | %.3f–%.3f | %s | %s | %s | %s | %s |\n", w, n, label[s], note, med / 1e6, lo / 1e6, hi / 1e6, per, ratio, cmed, cratio, rs
 			if (per != "" && s !~ /\.inner$/) {
 				pk = w SUBSEP s
 				if (!(pk in plotted)) {
@@ -207,8 +226,8 @@ END {
 	}
 	if (tn > 0) {
 		printf "\nTargets at N = %d bind mounts (median of per-round ratios):\n\n", tn
-		print "| target | measured | |"
-		print "|---|---:|---|"
+		print "| target | measured (wall) | CPU time, for comparison | on wall time |"
+		print "|---|---:|---:|---|"
 		target("mrun apply (default settings) ≤ 1.25× the floor", "bind", tn, "mrun.apply", "floor.apply", "<=", 1.25)
 		target("mrun apply ≥ 5× faster than mount -a -T", "bind", tn, "mount-a.apply", "mrun.apply", ">=", 5)
 		target("mrun apply ≥ 100× faster than the mount --bind loop", "bind", tn, "mount-loop.apply", "mrun.apply", ">=", 100)
