@@ -30,8 +30,10 @@ run() { # run CMD...: wall microseconds of CMD in a fresh private mount namespac
 }
 mrun_us=$(for i in $(seq "$RUNS"); do cp "$B/template.db" "$B/run$i.db"
 	MOUNTPLAN_JOURNAL=$B/run$i.db run "$TOP/build/mrun" apply "$B/plan.mpb" --root "$B/root"; done | median)
+nojournal_us=$(for _ in $(seq "$RUNS"); do MOUNTPLAN_JOURNAL=off run "$TOP/build/mrun" apply "$B/plan.mpb" --root "$B/root"; done | median)
 floor_us=$(for _ in $(seq "$RUNS"); do run "$TOP/build/bench/floor" apply "$N" "$B"; done | median)
 inner=$(for _ in $(seq "$RUNS"); do unshare -m --propagation private "$TOP/build/bench/floor" apply "$N" "$B" | sed -n 's/inner_ns=//p'; done | median)
 echo "N=$N runs=$RUNS (median wall time, process start to exit)"
-echo "mrun apply:            $mrun_us us  ($((mrun_us * 1000 / N)) ns per mount)"
+echo "mrun apply:            $mrun_us us  ($((mrun_us * 1000 / N)) ns per mount, journal on)"
+echo "mrun apply, no journal: $nojournal_us us  ($((nojournal_us * 1000 / N)) ns per mount)"
 echo "raw syscalls (floor):  $floor_us us  (syscalls alone: $((inner / 1000)) us, $((inner / N)) ns per mount)"
