@@ -156,6 +156,29 @@ devs=$(sqdevs)
 is "$(($(printf '%s\n' "$devs" | grep -c '^/dev/loop') - before))" 18 "18 new squashfs mounts on loop devices"
 is "$(printf '%s\n' "$devs" | sort -u | wc -l)" "$(printf '%s\n' "$devs" | wc -l)" "each on its own loop device"
 
+# offset and sizelimit: an ext4 image 1 MiB into a file, followed by junk
+truncate -s 16M "$S/img/inner.ext4"
+mkfs.ext4 -q -F "$S/img/inner.ext4"
+{ head -c 1048576 /dev/zero; cat "$S/img/inner.ext4"; head -c 1048576 /dev/urandom; } >"$S/img/part.img"
+rm -f "$S/img/inner.ext4"
+cat >"$W/part.yaml" <<PLAN
+version: 1
+mounts:
+  - type: ext4
+    source: $S/img/part.img
+    loop: { offset: 1048576, sizelimit: 16777216 }
+    target: /part
+PLAN
+compile "$W/part.yaml" "$W/part.mpb"
+new_root
+out=$("$MRUN" apply "$W/part.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 0 "ext4 at an offset: apply exits 0"
+[ "$st" -eq 0 ] || diag "$out"
+pdev=$(awk -v p="$ROOT/part" '$5 == p { for (i = 7; $i != "-"; i++); print $(i + 2) }' /proc/self/mountinfo)
+is "$(cat /sys/block/${pdev#/dev/}/loop/offset 2>&1) $(cat /sys/block/${pdev#/dev/}/loop/sizelimit 2>&1)" "1048576 16777216" \
+	"the loop device has the plan's offset and sizelimit"
+like "$(mnt "$ROOT/part")" '^ext4 rw,' "the filesystem inside is mounted"
+
 # erofs, when the kernel has it
 if grep -qw erofs /proc/filesystems && [ -f "$S/img/app.erofs" ]; then
 	cat >"$W/erofs.yaml" <<PLAN
