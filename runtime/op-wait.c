@@ -93,6 +93,7 @@ static int nl_to_errno(int nle)
 struct link_wait {
 	const char *ifname;
 	uint32_t flags;
+	bool answered; /* the state of the interface is known (reply, error or notification) */
 	bool exists;
 	unsigned int ifflags;
 	uint8_t operstate;
@@ -139,6 +140,7 @@ static void link_seen(struct nl_object *obj, void *arg)
 	name = rtnl_link_get_name(link);
 	if (!name || strcmp(name, w->ifname) != 0)
 		return;
+	w->answered = true;
 	if (nl_object_get_msgtype(obj) == RTM_DELLINK) {
 		w->exists = false;
 		return;
@@ -189,7 +191,7 @@ int wait_link(const char *ifname, uint32_t timeout_ms, uint32_t flags, uint64_t 
 	r = nl_socket_add_membership(sk, RTNLGRP_LINK);
 	if (r < 0)
 		return error_set(err, nl_to_errno(r), "link '%s': join RTNLGRP_LINK: %s", ifname, nl_geterror(r));
-	nl_socket_set_buffer_size(sk, WAIT_RCVBUF, 0);
+	nl_socket_set_buffer_size(sk, WAIT_RCVBUF, 0); /* best effort: an overflow is handled below */
 	r = nl_socket_set_nonblocking(sk);
 	if (r < 0)
 		return error_set(err, nl_to_errno(r), "link '%s': nonblocking socket: %s", ifname, nl_geterror(r));
@@ -213,15 +215,19 @@ int wait_link(const char *ifname, uint32_t timeout_ms, uint32_t flags, uint64_t 
 		if (r < 0 && r != -NLE_AGAIN && r != -NLE_OBJ_NOTFOUND && r != -NLE_NODEV)
 			return error_set(err, nl_to_errno(r), "link '%s': receive: %s", ifname, nl_geterror(r));
 		/* NLE_OBJ_NOTFOUND / NLE_NODEV: the reply to RTM_GETLINK for a missing interface. */
-		if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV)
+		if (r == -NLE_OBJ_NOTFOUND || r == -NLE_NODEV) {
 			w.exists = false;
+			w.answered = true;
+		}
 		if (link_ready(&w)) {
 			*ret_waited_ns = now_ns() - start;
 			return 0;
 		}
-		/* Checked on every turn, so a flood of unrelated events cannot hold us past the deadline. */
+		/* Past the deadline, stop once the current state is known (timeout 0 still
+		 * reads the reply); checked on every turn, so a flood of unrelated events
+		 * cannot hold us long past the deadline. */
 		timeout = remaining_ms(deadline);
-		if (timeout == 0)
+		if (timeout == 0 && (w.answered || r == -NLE_AGAIN))
 			break;
 		if (r == -NLE_AGAIN) {
 			r = poll(&pfd, 1, timeout);
@@ -298,7 +304,7 @@ int wait_device(const char *path, uint32_t timeout_ms, uint64_t *ret_waited_ns, 
 	r = nl_connect(sk, NETLINK_KOBJECT_UEVENT);
 	if (r < 0)
 		return error_set(err, nl_to_errno(r), "device '%s': connect uevent socket: %s", path, nl_geterror(r));
-	nl_socket_set_buffer_size(sk, WAIT_RCVBUF, 0);
+	nl_socket_set_buffer_size(sk, WAIT_RCVBUF, 0); /* best effort: an overflow only costs a re-check */
 
 	for (;;) {
 		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };

@@ -31,6 +31,9 @@ int main(void)
 	CHECK(r == 0 && waited < 100 * MS, "an interface that is up passes at once (%llu ms)",
 	      (unsigned long long)(waited / MS));
 
+	r = wait_link("lo", 0, 0, &waited, &err);
+	CHECK(r == 0, "timeout 0 still reads the current state of an up interface");
+
 	r = wait_link("mpnone0", 150, 0, &waited, &err);
 	CHECK_INT(r, -ETIMEDOUT, "a missing interface times out");
 	CHECK(waited >= 150 * MS && waited < 1000 * MS, "after about the timeout (%llu ms)",
