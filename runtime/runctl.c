@@ -31,6 +31,12 @@ static const char *runctl_journal(const struct runctl_opts *o)
 	return env && *env ? env : JOURNAL_DEFAULT_PATH;
 }
 
+/* How long to wait for a journal another process holds: as long as for a busy root (at least 100 ms). */
+static int runctl_busy_ms(const struct runctl_opts *o)
+{
+	return o->lock_timeout_ms > 100 ? o->lock_timeout_ms : 100;
+}
+
 static void runctl_time(char buf[32], int64_t ns)
 {
 	time_t t = (time_t)(ns / 1000000000);
@@ -44,7 +50,7 @@ static void runctl_time(char buf[32], int64_t ns)
 
 static int runctl_open(const struct runctl_opts *o, bool write, struct journal **ret, struct mp_error *err)
 {
-	return journal_open(runctl_journal(o), write ? JOURNAL_CREATE : JOURNAL_READONLY, JOURNAL_DEFAULT_BUSY_MS, ret,
+	return journal_open(runctl_journal(o), write ? JOURNAL_CREATE : JOURNAL_READONLY, runctl_busy_ms(o), ret,
 			    err);
 }
 
@@ -383,7 +389,7 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 	}
 	if (stat(root, &st) < 0)
 		return error_set_errno(err, errno, "root '%s'", root);
-	r = journal_open(runctl_journal(o), JOURNAL_CREATE, JOURNAL_DEFAULT_BUSY_MS, &a->j, err);
+	r = journal_open(runctl_journal(o), JOURNAL_CREATE, runctl_busy_ms(o), &a->j, err);
 	if (r < 0)
 		return error_wrap(err, "no mount was made");
 	r = rootlock_acquire(runctl_journal(o), st.st_dev, st.st_ino, o->lock_timeout_ms, &a->lock_fd, err);

@@ -16,7 +16,7 @@
 
 struct runctl_opts {
 	const char *journal;  /* database path (JOURNAL_DEFAULT_PATH if NULL) */
-	int lock_timeout_ms;  /* how long to wait for a busy root */
+	int lock_timeout_ms;  /* how long to wait for a busy root, and for a journal another process holds */
 	bool json;
 };
 

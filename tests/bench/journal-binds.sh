@@ -1,0 +1,70 @@
+#!/bin/bash
+# journal-binds.sh [N] [RUNS] — what the journal costs `mrun` for a plan of
+# N bind mounts (default 1000), median of RUNS (default 9) runs, each in
+# its own private mount namespace on tmpfs (/tmp there), as root:
+#   apply        journal on (an existing journal, as on a running host)
+#                vs --journal off
+#   undo         a run that fails at its last step (END), so the executor
+#                undoes all N mounts in-process: journal on vs off
+#   rollback     `mrun rollback RUN` of the applied run (a new process that
+#                reads the journal and reconciles every step with the
+#                kernel) vs the in-process undo of the same mounts
+# Not part of `ninja test`; the README quotes its output.
+set -eu
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+N=${1:-1000}
+RUNS=${2:-9}
+if [ -z "${JOURNAL_BENCH_IN_NS:-}" ]; then
+	JOURNAL_BENCH_IN_NS=1 exec unshare -m --propagation private "$0" "$@"
+fi
+mount -t tmpfs journal-bench /mnt
+B=/mnt
+cp "$TOP/build/mrun" "$TOP/build/mplan" "$B/"
+mkdir -p "$B/src" "$B/root"
+for i in $(seq 0 $((N - 1))); do mkdir "$B/src/s$i" "$B/root/d$i"; done
+{
+	echo "version: 1"
+	echo "mounts:"
+	for i in $(seq 0 $((N - 1))); do printf '  - type: bind\n    source: %s/src/s%d\n    target: /d%d\n' "$B" "$i" "$i"; done
+} >"$B/plan.yaml"
+"$B/mplan" compile "$B/plan.yaml" -o "$B/plan.mpb"
+end=$("$B/mplan" disasm "$B/plan.mpb" | awk '$2 == "END" { print $1 }')
+
+# an existing journal with one earlier run in it
+mkdir -p "$B/jroot/x" "$B/jsrc"
+printf 'version: 1\nmounts:\n  - type: bind\n    source: %s/jsrc\n    target: /x\n' "$B" >"$B/j.yaml"
+"$B/mplan" compile "$B/j.yaml" -o "$B/j.mpb"
+MOUNTPLAN_JOURNAL=$B/template.db unshare -m --propagation private "$B/mrun" apply "$B/j.mpb" --root "$B/jroot"
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+us() { # us CMD...: wall microseconds of CMD (its exit status ignored)
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || true
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / 1000))
+}
+export -f us
+# one(MODE): in a fresh namespace: MODE=apply|undo|rollback, journal $J ("off" or a copy)
+one() {
+	local mode=$1 j=$2
+	[ "$j" = off ] || cp "$B/template.db" "$j"
+	MOUNTPLAN_JOURNAL=$j B=$B END=$end MODE=$mode unshare -m --propagation private bash -c '
+		case $MODE in
+		apply) us "$B/mrun" apply "$B/plan.mpb" --root "$B/root" ;;
+		undo) MOUNTPLAN_FAULT_STEP=$END us "$B/mrun" apply "$B/plan.mpb" --root "$B/root" ;;
+		rollback) "$B/mrun" apply "$B/plan.mpb" --root "$B/root" >/dev/null; us "$B/mrun" rollback --root "$B/root" ;;
+		esac'
+}
+series() { for i in $(seq "$RUNS"); do one "$1" "$2"; done | median; }
+
+apply_off=$(series apply off)
+apply_on=$(series apply "$B/run.db")
+undo_off=$(series undo off)
+undo_on=$(series undo "$B/run.db")
+rollback=$(series rollback "$B/run.db")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+echo "N=$N bind mounts ($((2 * N + 1)) steps), median of $RUNS runs, wall time of the mrun process, tmpfs"
+echo "apply     journal off $apply_off us, on $apply_on us: x$(ratio "$apply_on" "$apply_off")"
+echo "undo      (fail at END, in-process undo of all) journal off $undo_off us, on $undo_on us: x$(ratio "$undo_on" "$undo_off")"
+echo "rollback  mrun rollback RUN: $rollback us; in-process undo alone (undo - apply, journal off): $((undo_off - apply_off)) us"
