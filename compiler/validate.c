@@ -556,6 +556,10 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 		}
 		if (e->type)
 			resolve_options(sink, e);
+		/* A filesystem on a read-only device cannot be mounted read-write: say so now, not at EACCES. */
+		if (e->loop.present && e->loop.readonly && e->fs_class == FS_BLOCK && !(e->attr_set & MOUNT_ATTR_RDONLY))
+			diag_emit(sink, DIAG_BAD_VALUE, e->loop.loc.line, e->loop.loc.col, "loop.readonly",
+				  "a read-only loop device needs the option ro");
 	}
 	for (size_t i = 0; i < plan->n_masked; i++)
 		check_word_path(sink, "masked path", &plan->masked[i]);
