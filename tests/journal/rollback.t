@@ -1,0 +1,114 @@
+#!/bin/bash
+# rollback.t — the life of an applied run through the journal's commands:
+# apply, history/show (table and --json), verify, a re-apply that changes
+# nothing, drift detected by verify and refused as a conflict on re-apply,
+# rollback back to the exact starting state; then a rollback whose unmount
+# hits EBUSY (a process with its cwd in the mount, started and killed by
+# PID): reported as undo_failed, the run 'failed', the busy mount and its
+# data kept, nothing lost — and a second rollback once the process is gone
+# finishes the job.
+. "$(dirname "$0")/../lib.sh"
+need_root
+in_private_ns "$@"
+
+tap_plan 0
+W=$(mktemp -d /tmp/mrun-jrb.XXXXXX)
+busy=
+cleanup() {
+	[ -n "$busy" ] && kill "$busy" 2>/dev/null && wait "$busy" 2>/dev/null
+	awk -v r="$W/" 'index($5, r) == 1 { print length($5), $5 }' /proc/self/mountinfo | sort -rn | cut -d' ' -f2- |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
+	rm -rf --one-file-system "$W"
+}
+trap cleanup EXIT
+export MOUNTPLAN_JOURNAL=$W/journal.db
+R=$W/root
+mkdir -p "$R/keep" "$W/src"
+echo data >"$W/src/file"
+cat >"$W/plan.yaml" <<PLAN
+version: 1
+mounts:
+  - type: bind
+    source: $W/src
+    target: /a
+    options: [ro]
+  - type: tmpfs
+    target: /b
+  - type: tmpfs
+    target: /b/c
+  - type: tmpfs
+    target: /deep/x/y
+PLAN
+"$MPLAN" compile "$W/plan.yaml" -o "$W/plan.mpb" || { echo "Bail out! mplan compile failed"; exit 1; }
+snapshot() {
+	awk '{ $1 = ""; $2 = ""; $3 = ""; print }' /proc/self/mountinfo | sort
+	(cd "$R" && find . -printf '%p %y %m\n' | sort)
+}
+under() { awk -v r="$R" '$5 == r || index($5, r "/") == 1' /proc/self/mountinfo | wc -l; }
+before=$(snapshot)
+
+out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
+is "$st" 0 "apply"
+is "$(under)" 4 "four mounts under the root"
+run=$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT max(id) FROM runs")
+like "$("$MRUN" history)" "^ +$run +applied " "history lists the run as applied"
+out=$("$MRUN" show "$run")
+like "$out" "run $run: applied" "show: the run's state"
+like "$out" "MOVE +done +[0-9]+:[0-9]+ +mnt [0-9]+ +/b/c" "show: a step with its plan line:col and mount id"
+like "$out" "MKDIR +done .*created 3 +/deep/x/y" "show: the components a step created"
+json=$("$MRUN" show "$run" --json)
+is "$(printf '%s' "$json" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["state"], len(d["steps"]), d["steps"][0]["op"])')" \
+	"applied $(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT n_steps FROM runs WHERE id = $run") MKPOINT" "show --json parses and holds every step"
+like "$("$MRUN" status)" "^ +$run +applied .*$R" "status lists the applied run"
+out=$("$MRUN" verify "$run" 2>&1); st=$?
+is "$st" 0 "verify: the kernel matches"
+
+out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
+is "$st" 0 "re-applying the applied plan exits 0"
+like "$out" "already applied .* as run $run .*nothing to do" "and says so"
+is "$(under)" 4 "no stacked duplicates"
+
+umount "$R/b/c"
+out=$("$MRUN" verify "$run" 2>&1); st=$?
+is "$st" 1 "verify after a mount was removed behind our back fails"
+like "$out" "step [0-9]+ MOVE /b/c: mount id [0-9]+ there, the run made [0-9]+" "and names the drifted mount"
+out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
+is "$st" 1 "re-applying a drifted plan is refused"
+like "$out" "conflict: .*run $run.*rollback" "as a conflict naming the run"
+is "$(under)" 3 "and changes nothing"
+
+out=$("$MRUN" rollback --root "$R" 2>&1); st=$?
+is "$st" 0 "rollback --root of the drifted run"
+like "$out" "run $run .*rolled_back" "reports it rolled back"
+is "$(snapshot)" "$before" "mounts and tree exactly as before the apply"
+out=$("$MRUN" rollback "$run" 2>&1); st=$?
+is "$st" 1 "a run rolled back already cannot be rolled back again"
+like "$out" "is rolled_back, not applied" "with the reason"
+out=$("$MRUN" rollback 99999 2>&1); st=$?
+is "$st" 1 "an unknown run is an error"
+
+# EBUSY: a process holds its cwd inside /b while the run is rolled back
+"$MRUN" apply "$W/plan.mpb" --root "$R" >/dev/null 2>&1
+run=$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT max(id) FROM runs")
+echo precious >"$R/b/data"
+(cd "$R/b" && exec sleep 300) &
+busy=$!
+sleep 0.2
+out=$("$MRUN" rollback "$run" 2>&1); st=$?
+is "$st" 1 "rollback with a busy mount exits 1"
+like "$out" "step [0-9]+ MOVE .*undo FAILED: unmount '/b': busy" "it reports the busy unmount"
+like "$out" "could not be undone.*mrun rollback $run" "and how to finish later"
+is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs WHERE id = $run")" failed "the run is recorded failed"
+is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT count(*) FROM outcomes WHERE run_id = $run AND status = 'undo_failed'
+	AND (error LIKE '%busy%' OR error LIKE '%still a mount point%')")" 2 \
+	"the unmount and the mount point's removal are undo_failed, with their reasons"
+is "$(cat "$R/b/data" 2>&1)" precious "the busy mount and its data are kept"
+is "$(under)" 1 "everything else was undone"
+kill "$busy"
+wait "$busy" 2>/dev/null
+busy=
+out=$("$MRUN" rollback "$run" 2>&1); st=$?
+is "$st" 0 "once the process is gone, rollback again finishes"
+is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs WHERE id = $run")" rolled_back "the run is rolled_back"
+is "$(snapshot)" "$before" "and everything is as before"
+tap_done
