@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "limits.h"
 #include "op-loop.h"
 #include "op-mount.h"
 #include "op-userns.h"
@@ -71,6 +72,13 @@ void exec_reg_release(struct exec_reg *r)
 		close(r->held[i]);
 	for (uint32_t i = 0; i < r->n_layers; i++)
 		close(r->layers[i]);
+	for (uint32_t i = 0; i < r->n_deferred; i++) {
+		free(r->deferred[i].key);
+		free(r->deferred[i].value);
+		if (r->deferred[i].fd >= 0)
+			close(r->deferred[i].fd);
+	}
+	free(r->deferred);
 	free(r->held);
 	free(r->layers);
 	*r = (struct exec_reg){ .kind = REG_EMPTY, .fd = -1, .loop_nr = -1, .writer = EXEC_NO_STEP };
@@ -448,54 +456,191 @@ static int fs_add_layer(struct exec_ctx *ctx, struct exec_reg *fs, int layer_fd,
 }
 
 /*
- * The lowerdir= fallback at FSMOUNT time: "/proc/self/fd/A:/proc/self/fd/B..."
- * if it fits fsconfig's 256 bytes; otherwise compacted to names relative to
- * their common parent, /proc/self/fd, with the cwd moved there until the
- * superblock exists (the kernel resolves relative layers against the cwd).
+ * The lowerdir= fallback of kernels without lowerdir+ (before 6.8).  Once
+ * the first lowerdir+ is refused, the layers and every later parameter of
+ * the context are held back, and FSMOUNT gives them in the one form such a
+ * kernel takes:
+ *   1. "lowerdir=/proc/self/fd/A:/proc/self/fd/B:..." through fsconfig, if
+ *      it fits fsconfig's 256-byte value;
+ *   2. else the same compacted relative to the layers' common parent,
+ *      /proc/self/fd ("A:B:..."), with the cwd moved there until the
+ *      superblock exists (the kernel resolves relative layers against it);
+ *   3. else, past 256 bytes even so, classic mount(2) with the whole option
+ *      string (one page) on a private park directory, cloned into a
+ *      detached tree (open_tree) and the park unmounted: the result is the
+ *      same detached mount FSMOUNT would have made.
  */
-static int fs_set_lowerdir(struct exec_reg *fs, bool *ret_moved_cwd, struct mp_error *err)
+static int fs_defer(struct exec_reg *fs, bool flag, const char *key, const char *value, int fd, struct mp_error *err)
+{
+	struct fs_param *p;
+
+	if (fs->n_deferred == fs->cap_deferred) {
+		uint32_t c = fs->cap_deferred ? fs->cap_deferred * 2 : 4;
+		struct fs_param *l = realloc(fs->deferred, c * sizeof(*l));
+
+		if (!l)
+			return error_set(err, ENOMEM, "out of memory");
+		fs->deferred = l;
+		fs->cap_deferred = c;
+	}
+	p = &fs->deferred[fs->n_deferred];
+	*p = (struct fs_param){ .flag = flag, .fd = -1 };
+	p->key = strdup(key);
+	p->value = value ? strdup(value) : NULL;
+	if (fd >= 0)
+		p->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (!p->key || (value && !p->value) || (fd >= 0 && p->fd < 0)) {
+		free(p->key);
+		free(p->value);
+		if (p->fd >= 0)
+			close(p->fd);
+		return error_set(err, ENOMEM, "out of memory");
+	}
+	fs->n_deferred++;
+	return 0;
+}
+
+/* Give the held-back parameters to the context (after lowerdir=). */
+static int fs_replay(struct exec_reg *fs, struct mp_error *err)
+{
+	for (uint32_t k = 0; k < fs->n_deferred; k++) {
+		const struct fs_param *p = &fs->deferred[k];
+		int r;
+
+		if (p->fd >= 0)
+			r = fs_set_path(fs, p->key, p->fd, err);
+		else
+			r = mount_fs_set(fs->fd, p->flag, p->key, p->value, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Layer names: "/proc/self/fd/N" (absolute) or "N" (relative to /proc/self/fd), joined with ':'. */
+static int fs_layer_list(const struct exec_reg *fs, bool relative, char *buf, size_t size)
 {
 	char(*names)[RESOLVE_PROC_FD_MAX] = calloc(fs->n_layers, sizeof(*names));
 	const char **ptrs = calloc(fs->n_layers, sizeof(*ptrs));
-	char value[FSCONFIG_VALUE_MAX];
-	int r;
+	int r = -ENOMEM;
 
-	*ret_moved_cwd = false;
-	if (!names || !ptrs) {
-		free(names);
-		free(ptrs);
-		return error_set(err, ENOMEM, "out of memory");
-	}
-	for (uint32_t k = 0; k < fs->n_layers; k++) {
-		resolve_proc_fd(fs->layers[k], names[k]);
-		ptrs[k] = names[k];
-	}
-	r = mount_join_layers(ptrs, fs->n_layers, value, sizeof(value));
-	if (r == -E2BIG) {
-		_cleanup_close_ int fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-		for (uint32_t k = 0; k < fs->n_layers; k++)
-			snprintf(names[k], sizeof(names[k]), "%d", fs->layers[k]);
-		r = mount_join_layers(ptrs, fs->n_layers, value, sizeof(value));
-		if (r == 0) {
-			if (fddir < 0 || fchdir(fddir) < 0)
-				r = error_set_errno(err, errno, "chdir /proc/self/fd");
+	if (names && ptrs) {
+		for (uint32_t k = 0; k < fs->n_layers; k++) {
+			if (relative)
+				snprintf(names[k], sizeof(names[k]), "%d", fs->layers[k]);
 			else
-				*ret_moved_cwd = true;
-		} else
-			r = error_set(err, E2BIG, "%" PRIu32 " overlay layers do not fit one lowerdir= on a kernel "
-					      "without lowerdir+", fs->n_layers);
-	} else if (r < 0)
-		r = error_set(err, -r, "lowerdir");
-	if (r == 0)
-		r = mount_fs_set(fs->fd, false, "lowerdir", value, err);
+				resolve_proc_fd(fs->layers[k], names[k]);
+			ptrs[k] = names[k];
+		}
+		r = mount_join_layers(ptrs, fs->n_layers, buf, size);
+	}
 	free(names);
 	free(ptrs);
 	return r;
 }
 
+/* mount(2) data for step 3: lowerdir= and the held-back parameters, fds relative to /proc/self/fd. */
+static int fs_classic_data(const struct exec_reg *fs, char *buf, size_t size)
+{
+	size_t len;
+	int r;
+
+	if (size < 10)
+		return -E2BIG;
+	strcpy(buf, "lowerdir=");
+	len = strlen(buf);
+	r = fs_layer_list(fs, true, buf + len, size - len);
+	if (r < 0)
+		return r;
+	len = strlen(buf);
+	for (uint32_t k = 0; k < fs->n_deferred; k++) {
+		const struct fs_param *p = &fs->deferred[k];
+		int w;
+
+		if (p->fd >= 0)
+			w = snprintf(buf + len, size - len, ",%s=%d", p->key, p->fd);
+		else if (p->flag)
+			w = snprintf(buf + len, size - len, ",%s", p->key);
+		else
+			w = snprintf(buf + len, size - len, ",%s=%s", p->key, p->value);
+		if (w < 0 || (size_t)w >= size - len)
+			return -E2BIG;
+		len += (size_t)w;
+	}
+	return 0;
+}
+
+/* Step 3: mount(2) on a private park point, cloned into a detached tree; the park goes again. */
+static int fs_mount_classic(struct exec_ctx *ctx, struct exec_reg *fs, uint32_t attr, int *ret_tree,
+			    struct mp_error *err)
+{
+	_cleanup_close_ int point = -1, fddir = -1, tree = -1;
+	char data[MP_MOUNT_DATA_MAX], name[64], target[RESOLVE_PROC_FD_MAX];
+	int dir, r, m;
+
+	r = fs_classic_data(fs, data, sizeof(data));
+	if (r < 0)
+		return error_set(err, E2BIG, "%" PRIu32 " overlay layers do not fit one page of mount(2) options",
+				 fs->n_layers);
+	dir = park_dir(ctx, err);
+	if (dir < 0)
+		return dir;
+	snprintf(name, sizeof(name), "o%d-%016" PRIx64, (int)getpid(), now_ns());
+	if (mkdirat(dir, name, 0700) < 0)
+		return error_set_errno(err, errno, "mkdir park for the overlay");
+	point = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (point < 0 || fddir < 0) {
+		r = error_set_errno(err, errno, "open park or /proc/self/fd");
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return r;
+	}
+	resolve_proc_fd(point, target);
+	/* the layer names are relative to /proc/self/fd: the kernel resolves them against the cwd */
+	if (fchdir(fddir) < 0) {
+		r = error_set_errno(err, errno, "chdir /proc/self/fd");
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return r;
+	}
+	m = mount("overlay", target, "overlay", 0, data);
+	r = m < 0 ? -errno : 0;
+	if (fchdir(ctx->root_fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		error_set_errno(err, -r, "mount(2) overlay (%" PRIu32 " layers, no lowerdir+)", fs->n_layers);
+		if (m == 0) {
+			struct mp_error e2;
+			int top = openat(dir, name, O_PATH | O_CLOEXEC);
+
+			if (top >= 0) {
+				mount_detach_fd(top, &e2);
+				close(top);
+			}
+		}
+		unlinkat(dir, name, AT_REMOVEDIR);
+		return r;
+	}
+	{
+		int top = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC); /* crosses into the new mount */
+		struct mp_error e2;
+
+		r = top < 0 ? error_set_errno(err, errno, "open the parked overlay") : mount_clone(top, false, &tree, err);
+		if (r == 0)
+			r = mount_setattr_fd(tree, false, attr, 0, 0, -1, err);
+		if (top >= 0 && mount_detach_fd(top, &e2) == 0)
+			unlinkat(dir, name, AT_REMOVEDIR);
+		if (top >= 0)
+			close(top);
+	}
+	if (r < 0)
+		return r;
+	*ret_tree = TAKE_FD(tree);
+	return 0;
+}
+
 static int do_fsmount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
+	char value[FSCONFIG_VALUE_MAX];
 	struct exec_reg *fs, *tree;
 	bool moved_cwd = false;
 	int r, tfd = -1;
@@ -503,12 +648,27 @@ static int do_fsmount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in
 	r = reg_get(ctx, in->o[1], REG_FS, &fs, err);
 	if (r < 0)
 		return r;
-	if (fs->lowerdir_fallback && fs->n_layers > 0)
-		r = fs_set_lowerdir(fs, &moved_cwd, err);
+	if (fs->lowerdir_fallback && fs->n_layers > 0) {
+		if (fs_layer_list(fs, false, value, sizeof(value)) < 0) {
+			if (fs_layer_list(fs, true, value, sizeof(value)) < 0) {
+				r = fs_mount_classic(ctx, fs, in->o[2], &tfd, err);
+				goto done;
+			}
+			_cleanup_close_ int fddir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+			if (fddir < 0 || fchdir(fddir) < 0)
+				return error_set_errno(err, errno, "chdir /proc/self/fd");
+			moved_cwd = true;
+		}
+		r = mount_fs_set(fs->fd, false, "lowerdir", value, err);
+		if (r == 0)
+			r = fs_replay(fs, err);
+	}
 	if (r == 0)
 		r = mount_fs_create(fs->fd, in->o[2], &tfd, err);
 	if (moved_cwd && fchdir(ctx->root_fd) < 0 && r == 0)
 		r = error_set_errno(err, errno, "fchdir back to the root");
+done:
 	if (r < 0) {
 		if (tfd >= 0)
 			close(tfd);
@@ -729,6 +889,8 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		return 0;
 	case OP_FSCONFIG:
 		r = reg_get(ctx, in->o[0], REG_FS, &a, err);
+		if (r == 0 && a->lowerdir_fallback) /* held back until lowerdir= is given at FSMOUNT */
+			return fs_defer(a, in->o[1] == MP_FSC_FLAG, S(ctx, in->o[2]), S(ctx, in->o[3]), -1, err);
 		if (r == 0)
 			r = mount_fs_set(a->fd, in->o[1] == MP_FSC_FLAG, S(ctx, in->o[2]), S(ctx, in->o[3]), err);
 		return r;
@@ -753,6 +915,8 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		}
 		if (a->is_overlay && strcmp(key, "lowerdir+") == 0)
 			return fs_add_layer(ctx, a, pfd, err);
+		if (a->lowerdir_fallback)
+			return fs_defer(a, false, key, NULL, pfd, err);
 		r = fs_set_path(a, key, pfd, err);
 		if (r < 0)
 			return r;

@@ -58,6 +58,14 @@ enum reg_kind {
 	REG_PARK,   /* fd on a parked mount + its directory name */
 };
 
+/* A filesystem parameter held back by the overlay lowerdir= fallback (exec.c). */
+struct fs_param {
+	char *key;
+	char *value; /* NULL for a flag or an fd */
+	int fd;      /* -1 unless the parameter names a path */
+	bool flag;
+};
+
 struct exec_reg {
 	enum reg_kind kind;
 	int fd;
@@ -71,6 +79,8 @@ struct exec_reg {
 	int *layers;
 	uint32_t n_layers, cap_layers;
 	bool lowerdir_fallback;
+	struct fs_param *deferred; /* REG_FS in the fallback: parameters after the first layer */
+	uint32_t n_deferred, cap_deferred;
 	bool no_set_fd; /* REG_FS: the filesystem refused FSCONFIG_SET_FD once: use /proc/self/fd strings */
 	bool is_overlay; /* REG_FS of type overlay */
 	bool recursive;  /* REG_TREE cloned with AT_RECURSIVE: attributes go to the whole clone */

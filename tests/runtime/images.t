@@ -118,6 +118,37 @@ new_root
 is "$st" 0 "40 layers with lowerdir+: apply exits 0"
 is "$(ls "$ROOT/many" | wc -l)" 40 "every layer visible"
 
+# 150 layers without lowerdir+: past 256 bytes even compacted, so mount(2) with one page of options
+lowers=
+for i in $(seq 1 150); do mkdir -p "$S/more/l$i"; echo "$i" >"$S/more/l$i/f$i"; lowers="$lowers${lowers:+, }$S/more/l$i"; done
+mkdir -p "$S/more/upper" "$S/more/work"
+cat >"$W/more.yaml" <<PLAN
+version: 1
+mounts:
+  - type: overlay
+    lower: [$lowers]
+    upper: $S/more/upper
+    work: $S/more/work
+    target: /more
+    options: [nosuid]
+PLAN
+compile "$W/more.yaml" "$W/more.mpb"
+new_root
+MOUNTPLAN_TEST_NO_LOWERDIR_PLUS=1 "$MRUN" apply "$W/more.mpb" --root "$ROOT" >"$W/out" 2>&1; st=$?
+is "$st" 0 "150 layers with the fallback: apply exits 0"
+[ "$st" -eq 0 ] || diag "$(cat "$W/out")"
+like "$(mnt "$ROOT/more")" '^overlay rw,nosuid,relatime rw,lowerdir=[0-9]+:[0-9]+:.*,upperdir=[0-9]+,workdir=[0-9]+' \
+	"mount(2) with the layers, upper and work relative to /proc/self/fd; FSMOUNT's attributes applied"
+is "$(ls "$ROOT/more" | wc -l)" 150 "all 150 layers visible"
+echo up >"$ROOT/more/new"
+is "$(cat "$S/more/upper/new" 2>&1)" up "writes reach the upper layer"
+is "$(ls -A "$PARK" 2>/dev/null)" "" "the temporary mount point of the mount(2) is gone"
+new_root
+before=$(tree_of "$ROOT")
+n=$("$MPLAN" disasm "$W/more.mpb" | awk '/^; insns/ { sub(",", "", $3); print $3 }')
+MOUNTPLAN_TEST_NO_LOWERDIR_PLUS=1 MOUNTPLAN_FAULT_STEP=$((n - 1)) "$MRUN" apply "$W/more.mpb" --root "$ROOT" >"$W/out" 2>&1; st=$?
+is "$st:$(mounts_under "$ROOT"):$(tree_of "$ROOT" | md5sum)" "1:0:$(printf '%s\n' "$before" | md5sum)" "and a failure after it undoes it"
+
 # Executors racing for free loop devices: LOOP_CTL_GET_FREE hands the same
 # number to several of them; LOOP_CONFIGURE's EBUSY makes the losers retry.
 cat >"$W/loops.yaml" <<PLAN
