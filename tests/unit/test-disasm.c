@@ -1,8 +1,9 @@
 /*
  * test-disasm.c — the disassembler (runtime/disasm.c) against a golden
- * listing: header block, every operand kind, U32 immediates as words, LO/HI
- * as one number, jumps, flags and debug comments.  The listing is what
- * `mplan disasm` prints, so a change here is a user-visible change.
+ * listing of a program using every opcode: header block, every operand
+ * kind, U32 immediates as words, LO/HI as one number, jumps, flags and debug
+ * comments.  The listing is what `mplan disasm` prints, so a change here is
+ * a user-visible change.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static void build(struct mpb *b)
 {
 	uint32_t j;
 
-	mpb_init(b, 4, 3);
+	mpb_init(b, 6, 3);
 	b->hdr.plan_root = mpb_str(b, "/run/c1/rootfs");
 	MPB_INSN(b, OP_ROOT_BIND, 0);
 	mpb_debug(b, 0, MP_ENTRY_PLAN, 3, 1);
@@ -53,6 +54,17 @@ static void build(struct mpb *b)
 	MPB_INSN(b, OP_PROPAGATE, 0, mpb_str(b, "/w"), MS_SLAVE, 0);
 	MPB_INSN(b, OP_MASK, 0, mpb_str(b, "/proc/kcore"));
 	mpb_debug(b, b->n_insns - 1, MP_ENTRY_PLAN, 40, 10);
+	MPB_INSN(b, OP_OPEN_TREE, 0, 4, mpb_str(b, "/layers/a"), MP_TREE_RECURSIVE);
+	MPB_INSN(b, OP_PARK, 0, 5, 4);
+	MPB_INSN(b, OP_CLOSE, 0, 4);
+	MPB_INSN(b, OP_FSOPEN, 0, 4, mpb_str(b, "overlay"));
+	MPB_INSN(b, OP_FSCONFIG_PARK, 0, 4, mpb_str(b, "lowerdir+"), 5);
+	MPB_INSN(b, OP_FSCONFIG_PATH, MP_IF_SRC_IN_ROOT, 4, mpb_str(b, "upperdir"), mpb_str(b, "/data/upper"));
+	MPB_INSN(b, OP_UMOUNT, 0, 5);
+	MPB_INSN(b, OP_CLOSE, 0, 4);
+	MPB_INSN(b, OP_MOUNT_HELPER, MP_IF_OPTIONAL, mpb_str(b, "fuse.sshfs"), mpb_str(b, "u@h:/srv"),
+		 mpb_str(b, "/remote"), mpb_str(b, "allow_other"));
+	mpb_debug(b, b->n_insns - 1, 2, 30, 5);
 	MPB_INSN(b, OP_CLOSE, 0, 2);
 	MPB_INSN(b, OP_REMOUNT, 0, mpb_str(b, "/"), MOUNT_ATTR_RDONLY, 0, 0);
 	mpb_debug(b, b->n_insns - 1, MP_ENTRY_PLAN, 3, 1);
