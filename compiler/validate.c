@@ -280,6 +280,29 @@ void validate_path(struct diag_sink *sink, const char *what, struct ir_path *p)
 	p->path = norm;
 }
 
+/* Two layer paths nested in each other (same side of the root)? */
+static bool layers_nest(const struct ir_path *a, const struct ir_path *b)
+{
+	return a->path && b->path && a->in_root == b->in_root &&
+	       (path_is_under(a->path, b->path) || path_is_under(b->path, a->path));
+}
+
+/*
+ * overlayfs refuses layers inside one another: workdir and upperdir must be
+ * separate subtrees (EINVAL), and a lower layer may not overlap the upper
+ * one (ELOOP).  Paths are normalized by now, so this is lexical and exact.
+ */
+static void check_overlay_layers(struct diag_sink *sink, const struct ir_entry *e)
+{
+	if (layers_nest(&e->upper, &e->work))
+		diag_emit(sink, DIAG_BAD_VALUE, e->work.loc.line, e->work.loc.col, "work",
+			  "upper and work must be separate directories, neither inside the other");
+	for (size_t i = 0; i < e->n_lower; i++)
+		if (layers_nest(&e->lower[i], &e->upper))
+			diag_emit(sink, DIAG_BAD_VALUE, e->lower[i].loc.line, e->lower[i].loc.col, "lower",
+				  "a lower layer may not be inside upper, or hold it");
+}
+
 /* masked/readonly entries: paths inside the root, kept as ir_word. */
 static void check_word_path(struct diag_sink *sink, const char *what, struct ir_word *w)
 {
@@ -549,6 +572,8 @@ size_t validate_plan(struct ir_plan *plan, struct diag_sink *sink)
 				  MP_MAX_OVERLAY_LOWER);
 		validate_path(sink, "upper", &e->upper);
 		validate_path(sink, "work", &e->work);
+		if (e->fs_class == FS_OVERLAY)
+			check_overlay_layers(sink, e);
 		if (e->requires.kind == REQUIRE_DEVICE) {
 			struct ir_path dev = { .path = e->requires.name, .loc = e->requires.loc };
 			validate_path(sink, "device", &dev);
