@@ -501,8 +501,10 @@ static void check_duplicates(struct ir_plan *plan, struct diag_sink *sink, bool 
 			continue;
 		}
 		a = &plan->entries[ix->first[slot]];
-		if (ids && is_default_id(a) && is_default_id(b))
+		if (ids && is_default_id(a) && is_default_id(b) && !b->overmount)
 			continue; /* both ids are their targets: E401 says it */
+		if (!ids && b->overmount)
+			continue; /* stacked on purpose (the ids must still differ) */
 		if (ids)
 			diag_emit(sink, DIAG_DUPLICATE_ID, b->id_loc.line, b->id_loc.col, b->id, a->id_loc.line);
 		else

@@ -120,6 +120,14 @@ int main(void)
 	CHECK_STR(codes_of("version: 1\nmounts:\n"
 			   "  - {type: tmpfs, target: /t, options: [ro, rw, slave, private]}\n"),
 		  "E207 E208", "ro+rw, two propagation words");
+	CHECK_STR(codes_of("version: 1\nmounts:\n"
+			   "  - {type: tmpfs, target: /s}\n"
+			   "  - {id: s2, type: tmpfs, target: /s, overmount: true}\n"),
+		  "", "overmount: true stacks a second mount on a target");
+	CHECK_STR(codes_of("version: 1\nmounts:\n"
+			   "  - {type: tmpfs, target: /s}\n"
+			   "  - {type: tmpfs, target: /s, overmount: true}\n"),
+		  "E400", "but the stacked entries' ids must differ");
 	CHECK_STR(codes_of("version: 1\nmounts: []\n"), "", "an empty plan is fine");
 	return tap_done();
 }
