@@ -28,6 +28,8 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,7 +209,7 @@ int journal_schema_latest(void)
 
 int journal_schema_version(struct journal *j, int *ret, struct mp_error *err)
 {
-	int64_t v;
+	int64_t v = 0;
 	int r = journal_int(j, "PRAGMA user_version", &v, err);
 
 	if (r < 0)
@@ -272,22 +274,37 @@ fail:
 }
 
 /*
- * Is this a database mountplan may use?  Reading the header pragmas and
- * the schema table touches page 1 and the schema pages, which is where a
- * garbage or truncated file shows (SQLITE_NOTADB / SQLITE_CORRUPT).
+ * Is this a database mountplan may use, and does it need initialising?
+ * One statement, so one read snapshot: a first open migrating the schema
+ * in another process is seen before or after, never half way.  Reading the
+ * header fields and the schema table touches page 1 and the schema pages,
+ * which is where a garbage or truncated file shows (SQLITE_NOTADB /
+ * SQLITE_CORRUPT).  *ret_ready: at the newest version and in the chosen
+ * journal mode already.
  */
-static int journal_identify(struct journal *j, struct mp_error *err)
+static int journal_identify(struct journal *j, bool *ret_ready, struct mp_error *err)
 {
-	int64_t app, version, tables;
-	int r;
+	static const char sql[] =
+		"SELECT (SELECT application_id FROM pragma_application_id),"
+		" (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master),"
+		" (SELECT journal_mode FROM pragma_journal_mode)";
+	int64_t app = 0, version = 0, tables = 0;
+	char mode[16] = "";
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
 
-	r = journal_int(j, "PRAGMA application_id", &app, err);
-	if (r >= 0)
-		r = journal_int(j, "PRAGMA user_version", &version, err);
-	if (r >= 0)
-		r = journal_int(j, "SELECT count(*) FROM sqlite_master", &tables, err);
-	if (r < 0)
-		return r;
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 3);
+
+		app = sqlite3_column_int64(st, 0);
+		version = sqlite3_column_int64(st, 1);
+		tables = sqlite3_column_int64(st, 2);
+		snprintf(mode, sizeof(mode), "%s", m ? (const char *)m : "");
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return journal_fail(j, rc, err, "reading the header");
 	if (app != 0 && app != JOURNAL_APPLICATION_ID)
 		return error_set(err, EPROTO, "journal %s: not a mountplan journal (application_id 0x%llx)", j->path,
 				 (unsigned long long)app);
@@ -299,7 +316,67 @@ static int journal_identify(struct journal *j, struct mp_error *err)
 				 (long long)version, journal_schema_latest());
 	if (version < journal_schema_latest() && j->readonly && version == 0)
 		return error_set(err, ENOENT, "journal %s: empty (no run recorded yet)", j->path);
+	*ret_ready = version == journal_schema_latest() && strcasecmp(mode, journal_tune_mode) == 0;
 	return 0;
+}
+
+/*
+ * First opens (a new file, an older schema) set the journal mode and
+ * migrate under an flock(2) of the database file, so that concurrent first
+ * runs do it one after the other: switching to WAL needs the database to
+ * itself, and SQLite answers a second switcher SQLITE_BUSY at once instead
+ * of waiting.  SQLite's own locks are fcntl locks, which flock does not
+ * touch.  Waits up to the busy timeout.
+ */
+static int journal_init_lock(struct journal *j, int *ret_fd, struct mp_error *err)
+{
+	_cleanup_close_ int fd = open(j->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct timespec ts;
+	int64_t deadline;
+
+	if (fd < 0)
+		return error_set_errno(err, errno, "journal %s", j->path);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	deadline = ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + j->busy_ms;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return error_set_errno(err, errno, "journal %s: flock", j->path);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 >= deadline)
+			return error_set(err, EBUSY, "journal %s: locked by another process for more than %d ms (initialising)",
+					 j->path, j->busy_ms);
+		usleep(2000);
+	}
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+static int journal_prepare_schema(struct journal *j, struct mp_error *err)
+{
+	_cleanup_close_ int lock = -1;
+	char pragma[96];
+	bool ready = false;
+	int r;
+
+	r = journal_identify(j, &ready, err);
+	if (r < 0 || j->readonly)
+		return r;
+	if (!ready) {
+		r = journal_init_lock(j, &lock, err);
+		if (r == 0)
+			r = journal_identify(j, &ready, err); /* someone may have done it meanwhile */
+		if (r == 0 && !ready) {
+			snprintf(pragma, sizeof(pragma), "PRAGMA journal_mode = %s", journal_tune_mode);
+			r = journal_exec(j, pragma, err);
+			if (r == 0)
+				r = journal_migrate(j, err);
+		}
+		if (r < 0)
+			return r;
+	}
+	/* per connection */
+	snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = %s", journal_tune_sync);
+	return journal_exec(j, pragma, err);
 }
 
 static uint32_t journal_be(const uint8_t *p, int n)
@@ -404,7 +481,6 @@ int journal_open(const char *path, unsigned flags, int busy_timeout_ms, struct j
 	struct journal *j;
 	int oflags, rc, r;
 	struct stat st;
-	char pragma[96];
 
 	if (!(flags & JOURNAL_CREATE) && stat(path, &st) < 0)
 		return error_set_errno(err, errno, "journal %s", path);
@@ -438,21 +514,9 @@ int journal_open(const char *path, unsigned flags, int busy_timeout_ms, struct j
 		r = error_set(err, EROFS, "journal %s: read-only file or directory, cannot record a run", path);
 		goto fail;
 	}
-	r = journal_identify(j, err);
+	r = journal_prepare_schema(j, err);
 	if (r < 0)
 		goto fail;
-	if (!j->readonly) {
-		snprintf(pragma, sizeof(pragma), "PRAGMA journal_mode = %s", journal_tune_mode);
-		r = journal_exec(j, pragma, err);
-		if (r >= 0) {
-			snprintf(pragma, sizeof(pragma), "PRAGMA synchronous = %s", journal_tune_sync);
-			r = journal_exec(j, pragma, err);
-		}
-		if (r >= 0)
-			r = journal_migrate(j, err);
-		if (r < 0)
-			goto fail;
-	}
 	*ret = j;
 	return 0;
 fail:
