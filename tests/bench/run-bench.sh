@@ -14,14 +14,19 @@
 #                each through the resolved fd as mrun's undo does, MNT_DETACH
 #                each by path, one MNT_DETACH of the parent holding all N)
 #   mrun         `mrun apply` with its journal at the default path (a tmpfs
-#                /run, as on a booted Debian) and with --journal on a fresh
-#                tmpfs file; `mrun rollback`; `mrun apply --dry-run` (load +
-#                verify) when the executor has them
+#                /run, as on a booted Debian), with --journal on a fresh
+#                tmpfs file, and with --journal off; `mrun rollback`;
+#                `mrun apply --dry-run`; `mrun --help` (start-up) -- each
+#                when this build of mrun has it
 #   mount loop   util-linux `mount --bind SRC DST` N times (and umount N times)
 #   mount -a     `mount -a -T FSTAB` over an fstab of the same N entries
 #   bwrap        `bwrap --bind / / --bind SRC DST ... true` minus an empty
 #                `bwrap --bind / / true`, timed in the same trial
 #   true         exec of /bin/true: the process start-up every row pays
+#
+# Then: mrun's own per-step times (-v) at the largest N, load + verify
+# in-process (build/bench/startup), and the journal's and the compiler's
+# benchmarks when they are built (journal-bench, compile-bench.sh).
 #
 # Ratios are computed per round against the floor's run of the same round
 # (the machine is noisy; absolute times drift, ratios hold), then the
@@ -81,7 +86,7 @@ FLOOR=$TOP/$BENCH/floor
 W=$(mktemp -d /tmp/mpbench.XXXXXX)
 # Mounts made in this namespace die with it; only the directory is ours
 # to remove (the tmpfs on $W/shm is unmounted first).
-trap 'umount -R "$W/shm" 2>/dev/null || true; rm -rf "$W"' EXIT INT TERM
+trap 'umount -R "$W/shm" 2>/dev/null || true; rm -rf --one-file-system "$W"' EXIT INT TERM
 T=$W/t
 mkdir -p "$T" "$W/shm" "$W/bin"
 # A copy of the programs as they are now: the other parts rebuild build/
@@ -103,7 +108,7 @@ log=$BENCH/bench.log
 
 # --- workload files -----------------------------------------------------
 
-gen_bind() { # N -> plan.yaml, fstab, bwrap args on stdout files
+gen_bind() { # N -> $W/bind-N.yaml (plan), .fstab, .bwrap (arguments)
 	n=$1
 	{
 		echo "version: 1"
