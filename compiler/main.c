@@ -116,6 +116,10 @@ static int cmd_check(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	diag_sink_init(&sink, a.operand);
 	r = front_load_plan(a.operand, &plan, &sink);
+	/* the graph checks (cycles E500, shadowing W403, one-page data E501) too,
+	 * so check finds everything compile would, without writing anything */
+	if (r == 0)
+		r = back_check(&plan, &sink);
 	print_diags(&sink, a.json);
 	diag_sink_free(&sink);
 	ir_plan_free(&plan);
