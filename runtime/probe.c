@@ -9,6 +9,7 @@
  * one of the run's targets whose id is above the highest id that existed
  * when the run began was made after the run began.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +24,12 @@
 
 #include "cleanup.h"
 #include "probe.h"
+
+static void closedirp_(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
 
 #ifndef __NR_listmount
 #define __NR_listmount 458
@@ -200,9 +207,27 @@ bool probe_mounts_below_all_newer(uint64_t id, uint64_t watermark)
 	}
 }
 
+/*
+ * Our pid as /proc shows it.  Under a child pid namespace (the OCI hook
+ * applies from inside the container's) getpid() is the namespace's number,
+ * while recover later looks the run up in the /proc of the host: the
+ * /proc/self link resolves in the pid namespace of the proc mount, which
+ * is the one recover sees too.
+ */
+static pid_t probe_proc_pid(void)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return getpid();
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
+}
+
 int probe_run_facts(struct run_facts *ret, struct mp_error *err)
 {
-	struct run_facts f = { .pid = getpid() };
+	struct run_facts f = { .pid = probe_proc_pid() };
 	int r;
 
 	r = probe_boot_id(f.boot_id, err);
@@ -216,6 +241,32 @@ int probe_run_facts(struct run_facts *ret, struct mp_error *err)
 		return r;
 	*ret = f;
 	return 0;
+}
+
+int probe_find_mntns(uint64_t ino, int *ret_fd, struct mp_error *err)
+{
+	_cleanup_(closedirp_) DIR *d = opendir("/proc");
+	struct dirent *e;
+
+	if (!d)
+		return error_set_errno(err, errno, "open /proc");
+	while ((e = readdir(d))) {
+		char path[64];
+		struct stat st;
+		int fd, pid;
+
+		if (sscanf(e->d_name, "%d", &pid) != 1 || pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", pid);
+		if (stat(path, &st) < 0 || (uint64_t)st.st_ino != ino)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* it exited meanwhile: look on */
+		*ret_fd = fd;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 int probe_mount_id(int fd, uint64_t *ret_id, bool *ret_is_root, struct mp_error *err)

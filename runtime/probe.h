@@ -50,6 +50,13 @@ bool probe_pid_is(pid_t pid, uint64_t start);
 int probe_mnt_watermark(uint64_t *ret, struct mp_error *err);
 
 /*
+ * An fd (O_RDONLY) on mount namespace `ino`, through /proc/PID/ns/mnt of a
+ * process that is in it; -ENOENT when no process is: the namespace is gone,
+ * and every mount that was only in it went with it.
+ */
+int probe_find_mntns(uint64_t ino, int *ret_fd, struct mp_error *err);
+
+/*
  * True when the mount with unique id `id` has mounts below it and every
  * one of them has an id above `watermark` (all made after it); false when
  * there are none, any older one, or listmount is missing.

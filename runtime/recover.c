@@ -28,6 +28,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -48,6 +49,8 @@ struct recover_ctx {
 	const struct journal_run *run;
 	enum recover_mode mode;
 	bool same_boot;
+	bool ns_gone;       /* the run's mount namespace no longer exists */
+	bool in_foreign_ns; /* joined the run's mount namespace */
 	int root_fd;
 	FILE *log;
 };
@@ -80,6 +83,9 @@ static int recover_open_root(struct recover_ctx *c, struct mp_error *err)
 	uint64_t id = 0;
 	bool is_root = false;
 
+	/* a container that has pivoted into its root shows the run's root as "/" */
+	if (fd < 0 && errno == ENOENT && c->in_foreign_ns)
+		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return error_set_errno(err, errno, "root '%s'", c->run->root);
 	if (fstat(fd, &st) < 0)
@@ -252,8 +258,8 @@ static int recover_step_umount(struct recover_ctx *c, const struct journal_step 
 {
 	uint64_t want = c->mode == RECOVER_ROLLBACK ? s->st.mnt_id : 0;
 
-	if (!c->same_boot)
-		return 0; /* the mounts went with the reboot */
+	if (!c->same_boot || c->ns_gone)
+		return 0; /* the mounts went with the reboot, or with their namespace */
 	if (c->mode == RECOVER_ROLLBACK && ((s->op == OP_ROOT_BIND && !s->st.made_mount) || s->st.mnt_id == 0))
 		return 0; /* the step made no mount (root already one, MASK of an absent path) */
 	if (s->op == OP_PARK) {
@@ -423,7 +429,7 @@ static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s
 	bool is_root = false;
 	int r;
 
-	if (!c->same_boot || !s->path)
+	if (!c->same_boot || c->ns_gone || !s->path)
 		return 0;
 	r = resolve_in_root(c->root_fd, s->path, &fd, err);
 	if (r == -ENOENT)
@@ -475,6 +481,38 @@ static int recover_step(struct recover_ctx *c, const struct journal_step *s, str
 	return 0;
 }
 
+/*
+ * The run was made in another mount namespace (an OCI hook applies inside
+ * the container's).  While a process is in it, join it (setns; *ret_home
+ * keeps ours to return to) and undo there.  When it is gone, so are the
+ * mounts that were only in it and the loop devices that only they held
+ * (autoclear): what may remain are the loop devices of non-autoclear
+ * attaches and the paths the run created in the root, which this
+ * namespace shows too — c->ns_gone makes the mount steps count as undone.
+ */
+static int recover_enter_ns(struct recover_ctx *c, int *ret_home, struct mp_error *err)
+{
+	_cleanup_close_ int ns = -1, home = -1;
+	int r;
+
+	r = probe_find_mntns(c->run->facts.mntns_ino, &ns, err);
+	if (r == -ENOENT) {
+		c->ns_gone = true;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	home = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return error_set_errno(err, errno, "open /proc/self/ns/mnt");
+	if (setns(ns, CLONE_NEWNS) < 0)
+		return error_set_errno(err, errno, "joining the run's mount namespace %" PRIu64, c->run->facts.mntns_ino);
+	/* setns moved our root and cwd to the namespace's root */
+	c->in_foreign_ns = true;
+	*ret_home = TAKE_FD(home);
+	return 0;
+}
+
 /* Which steps this mode looks at. */
 static bool recover_wants(enum recover_mode mode, const struct journal_step *s)
 {
@@ -493,7 +531,7 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 	char boot[PROBE_BOOT_ID_LEN + 1], msg[160];
 	uint64_t mntns;
 	uint32_t n = 0;
-	int r;
+	int r, home = -1;
 
 	r = probe_boot_id(boot, err);
 	if (r == 0)
@@ -501,14 +539,14 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 	if (r < 0)
 		return r;
 	c.same_boot = strcmp(boot, run->facts.boot_id) == 0;
-	if (c.same_boot && mntns != run->facts.mntns_ino)
-		return error_set(err, EXDEV,
-				 "run %" PRId64 " was applied in mount namespace %" PRIu64 ", this is %" PRIu64
-				 ": run mrun there (nsenter --mount=/proc/PID/ns/mnt)",
-				 run->id, run->facts.mntns_ino, mntns);
+	if (c.same_boot && mntns != run->facts.mntns_ino) {
+		r = recover_enter_ns(&c, &home, err);
+		if (r < 0)
+			return r;
+	}
 	r = recover_open_root(&c, err);
 	if (r < 0)
-		return r;
+		goto out;
 	r = journal_get_steps(j, run->id, &steps, &n, err);
 	if (r < 0)
 		goto out;
@@ -570,6 +608,10 @@ out:
 	journal_steps_free(steps, n);
 	if (c.root_fd >= 0)
 		close(c.root_fd);
+	if (home >= 0 && setns(home, CLONE_NEWNS) < 0 && r == 0)
+		r = error_set_errno(err, errno, "returning to our mount namespace");
+	if (home >= 0)
+		close(home);
 	return r;
 }
 
