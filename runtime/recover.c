@@ -550,6 +550,12 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 	r = journal_get_steps(j, run->id, &steps, &n, err);
 	if (r < 0)
 		goto out;
+	for (uint32_t i = 0; i < n; i++)
+		if (steps[i].index != i) {
+			r = error_set(err, EUCLEAN, "journal %s: run %" PRId64 " has no row for step %" PRIu32 ": not touched",
+				      journal_path(j), run->id, i);
+			goto out;
+		}
 	out = calloc(n ? n : 1, sizeof(*out));
 	if (!out) {
 		r = error_set(err, ENOMEM, "out of memory");
@@ -563,7 +569,7 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 		out[i] = s->st;
 		out[i].error = NULL;
 		out[i].park_path = s->st.park_path;
-		if (s->index != i || !recover_wants(mode, s)) {
+		if (!recover_wants(mode, s)) {
 			if (s->st.status == STEP_PENDING)
 				out[i].status = STEP_PENDING; /* not rewritten */
 			continue;
