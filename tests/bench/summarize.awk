@@ -5,7 +5,8 @@
 #   workload N round contender step ns maxrss_kb inner_ns status
 # Output: the table on stdout; plot data in plotfile (bind workload) and
 # plotfile ".mixed", one gnuplot index block per series: a title line,
-# then "N µs-per-mount" lines.
+# then "N µs-per-mount" lines; beside each, FILE.dt: the dash type of
+# every block (2 for unmounts and rollbacks, 1 for the rest).
 #
 # Derived per round: bwrap.net = bwrap.full - bwrap.empty; "inner" series
 # from the floor's own clock.  Ratios: per round, against floor.apply (apply
@@ -210,11 +211,16 @@ END {
 	for (w in plist) {
 		out = w == "bind" ? plotfile : plotfile "." w
 		printf "" >out
+		dts = ""
 		c = split(plist[w], sl, " ")
 		for (k = 1; k <= c; k++) {
 			printf "\"%s\"\n%s\n\n", label[sl[k]], pts[w SUBSEP sl[k]] >out
+			# dashed: unmounts and rollbacks; solid: everything that mounts
+			dts = dts (sl[k] ~ /umount|rollback/ ? " 2" : " 1")
 		}
 		close(out)
+		print dts >(out ".dt")
+		close(out ".dt")
 	}
 
 	# The targets of issue 8, at the largest N of the bind workload.
