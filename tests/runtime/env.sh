@@ -105,4 +105,9 @@ tree_of() {
 	(cd "$1" && find . -xdev -printf '%p %y %m %s\n' | sort)
 }
 
-loops() { losetup -n -O NAME,BACK-FILE 2>/dev/null | sort; }
+# loop devices backed by a file on this test's /srv (other tests on the host attach their own meanwhile)
+loops() {
+	local dev
+	dev=$(stat -c '%Hd:%Ld' /srv)
+	losetup -n -O NAME,BACK-FILE,BACK-MAJ:MIN 2>/dev/null | awk -v d="$dev" '{ split($3, a, ":"); if (a[1] + 0 ":" a[2] + 0 == d) print $1, $2 }' | sort
+}
