@@ -101,6 +101,7 @@ done
 # namespace, so the host's /run is never touched.  $W/shm: a tmpfs for the
 # journal benchmark.
 mount -t tmpfs -o mode=0755 tmpfs "$W/shm"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 RAW=$BENCH/raw.tsv
 : >"$RAW"
 log=$BENCH/bench.log
@@ -452,7 +453,7 @@ out=$W/results.md
 	echo "# mountplan benchmarks"
 	echo
 	echo "Run: $(date -u '+%Y-%m-%d %H:%M UTC'), \`ninja bench\` ($ROUNDS rounds after $WARMUP warm-up per workload)."
-	echo "Machine: $machine."
+	echo "Machine: $machine; load average $load_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end."
 	echo "Tree: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- runtime compiler schema 2>/dev/null || echo ' (with uncommitted changes in runtime/, compiler/ or schema/)')."
 	[ ! -s "$W/facts" ] || sort -u "$W/facts" | sed 's/^/Note: /; s/$/./'
 	echo
