@@ -37,13 +37,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exec.h" /* EXEC_PARK_DIR */
 #include "op-loop.h"
 #include "op-mount.h"
 #include "probe.h"
 #include "recover.h"
 #include "resolve.h"
-
-#include "exec.h" /* EXEC_PARK_DIR */
 
 struct recover_ctx {
 	const struct journal_run *run;

@@ -37,15 +37,16 @@ printf 'version: 1\nmounts:\n  - type: bind\n    source: %s/jsrc\n    target: /x
 MOUNTPLAN_JOURNAL=$B/template.db unshare -m --propagation private "$B/mrun" apply "$B/j.mpb" --root "$B/jroot"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-us() { # us CMD...: wall microseconds of CMD (its exit status ignored)
-	local t0 t1
-	t0=$(date +%s%N)
-	"$@" >/dev/null 2>&1 || true
-	t1=$(date +%s%N)
-	echo $(((t1 - t0) / 1000))
+# us CMD...: "WALL CPU" microseconds of CMD (CPU = user + system of the child; the exit status is ignored).
+# CPU time is what the comparison uses: it does not count time other processes take the cores.
+us() {
+	local TIMEFORMAT='%R %U %S' t
+	t=$({ time "$@" >/dev/null 2>&1; } 2>&1)
+	set -- $t
+	awk -v r="$1" -v u="$2" -v s="$3" 'BEGIN { printf "%d %d\n", r * 1e6, (u + s) * 1e6 }'
 }
 export -f us
-# one(MODE): in a fresh namespace: MODE=apply|undo|rollback, journal $J ("off" or a copy)
+# one MODE JOURNAL: in a fresh namespace, MODE=apply|undo|rollback, JOURNAL "off" or a copy of the template
 one() {
 	local mode=$1 j=$2
 	[ "$j" = off ] || cp "$B/template.db" "$j"
@@ -56,15 +57,21 @@ one() {
 		rollback) "$B/mrun" apply "$B/plan.mpb" --root "$B/root" >/dev/null; us "$B/mrun" rollback --root "$B/root" ;;
 		esac'
 }
-series() { for i in $(seq "$RUNS"); do one "$1" "$2"; done | median; }
-
-apply_off=$(series apply off)
-apply_on=$(series apply "$B/run.db")
-undo_off=$(series undo off)
-undo_on=$(series undo "$B/run.db")
-rollback=$(series rollback "$B/run.db")
+# runs alternate between the two settings, so a change of load hits both alike
+for i in $(seq "$RUNS"); do
+	one apply off >>"$B/apply-off"
+	one apply "$B/run.db" >>"$B/apply-on"
+	one undo off >>"$B/undo-off"
+	one undo "$B/run.db" >>"$B/undo-on"
+	one rollback "$B/run.db" >>"$B/rollback"
+done
+wall() { cut -d' ' -f1 "$B/$1" | median; }
+cpu() { cut -d' ' -f2 "$B/$1" | median; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-echo "N=$N bind mounts ($((2 * N + 1)) steps), median of $RUNS runs, wall time of the mrun process, tmpfs"
-echo "apply     journal off $apply_off us, on $apply_on us: x$(ratio "$apply_on" "$apply_off")"
-echo "undo      (fail at END, in-process undo of all) journal off $undo_off us, on $undo_on us: x$(ratio "$undo_on" "$undo_off")"
-echo "rollback  mrun rollback RUN: $rollback us; in-process undo alone (undo - apply, journal off): $((undo_off - apply_off)) us"
+echo "N=$N bind mounts ($((2 * N + 1)) steps), median of $RUNS runs of the mrun process, tmpfs; CPU = user + system"
+for m in apply undo; do
+	printf '%-8s journal off: CPU %7d us (wall %7d)   on: CPU %7d us (wall %7d)   CPU ratio x%s\n' "$m" \
+		"$(cpu $m-off)" "$(wall $m-off)" "$(cpu $m-on)" "$(wall $m-on)" "$(ratio "$(cpu $m-on)" "$(cpu $m-off)")"
+done
+printf 'rollback `mrun rollback` of the applied run: CPU %d us (wall %d); in-process undo (undo - apply, off): CPU %d us\n' \
+	"$(cpu rollback)" "$(wall rollback)" "$(($(cpu undo-off) - $(cpu apply-off)))"
