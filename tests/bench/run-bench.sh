@@ -411,6 +411,46 @@ if [ -f "$W/bind-$bigN.mpb" ]; then
 	} >>"$extras"
 fi
 
+# Syscalls per run (strace -f -c) at the largest N: unlike times, counts
+# do not care how busy the machine is.  One namespace per column.
+STRACE=$(command -v strace || true)
+if [ -n "$STRACE" ] && [ -f "$W/bind-$bigN.mpb" ]; then
+	sc() { # NAME SETUP-AND-RUN (sh -c script; $S is "strace -f -c -o FILE")
+		unshare -m --propagation private sh -c "
+			mount -t tmpfs tmpfs '$T' && mount -t tmpfs -o mode=0755 tmpfs /run &&
+			'$FLOOR' mktree $bigN '$T' >/dev/null && $2" >/dev/null 2>&1 || echo "$1 failed" >>"$W/strace.fail"
+	}
+	S="$STRACE -f -c -o"
+	sc floor "$S $W/sc.floor-apply '$FLOOR' apply $bigN '$T' && $S $W/sc.floor-umount-lazy '$FLOOR' umount $bigN '$T' lazy"
+	sc floor2 "'$FLOOR' apply $bigN '$T' && $S $W/sc.floor-umount-parent '$FLOOR' umount $bigN '$T' parent"
+	sc mrun "$S $W/sc.mrun-apply '$MRUN' apply '$W/bind-$bigN.mpb' --root '$T/root' && $S $W/sc.mrun-rollback '$MRUN' rollback --root '$T/root'"
+	sc mrun-off "$S $W/sc.mrun-apply-journal-off '$MRUN' apply '$W/bind-$bigN.mpb' --root '$T/root' --journal off"
+	{
+		echo
+		echo "Syscalls per run at N = $bigN binds (\`strace -f -c\`; a count, so the machine's load does not matter):"
+		echo
+		echo "| run | syscalls | per mount | the most frequent (count) |"
+		echo "|---|---:|---:|---|"
+		for f in floor-apply mrun-apply mrun-apply-journal-off floor-umount-lazy floor-umount-parent mrun-rollback; do
+			[ -s "$W/sc.$f" ] || { echo "| $f | not measured | | |"; continue; }
+			"$AWK" -v name="$f" -v n="$bigN" '
+				$NF == "total" { total = $4; next }   # % time, seconds, usecs/call, calls
+				$1 ~ /^[0-9.]+$/ && NF >= 5 { c[$NF] = $4 }
+				END {
+					top = ""
+					for (k = 0; k < 8; k++) {   # the 8 largest, by selection
+						best = ""; bv = -1
+						for (s in c) if (c[s] + 0 > bv) { bv = c[s] + 0; best = s }
+						if (best == "" || bv < n / 10) break
+						top = top (top == "" ? "" : ", ") best " " bv
+						delete c[best]
+					}
+					printf "| %s | %d | %.1f | %s |\n", name, total, total / n, top
+				}' "$W/sc.$f"
+		done
+	} >>"$extras"
+fi
+
 # Executor start-up in-process: load + verify of a 100-step plan (50
 # binds: MKPOINT + BIND each, END) and of the 1000-bind plan, with mrun's
 # own loader and verifier (build/bench/startup).
