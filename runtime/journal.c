@@ -10,17 +10,23 @@
  * and outlives the process.  What is needed is that SQLite never leaves a
  * half-written transaction it cannot undo, which rules out
  * journal_mode=OFF and MEMORY; WAL and DELETE/TRUNCATE both qualify.
- *   - journal_mode=WAL: a commit appends frames to one file (no journal file
- *     created and unlinked per transaction) and readers (status, show) never
- *     block the writer of another root; measured the cheapest commit.
+ * Measured (CPU time, tmpfs, a run of 1000 bind mounts = 2001 steps):
+ * a step's intent row 1.0-1.8 us and its outcome row 1.4-2.5 us in every
+ * mode (the machine was shared, hence the ranges); a small commit 50-80 us
+ * in WAL against 85-130 us in DELETE and 100-125 us in TRUNCATE; opening
+ * 230-410 us in WAL against 130-260 us in DELETE.
+ *   - journal_mode=WAL: the cheapest commit (a run makes two), and readers
+ *     (status, show, verify, the re-apply check) never block the writer of
+ *     another root, nor it them: sixteen roots are applied in parallel.
+ *     Its dearer open is what that costs.
  *   - synchronous=NORMAL: in WAL mode it syncs only at checkpoints, so a
- *     commit costs the same as OFF; it keeps the database consistent even
- *     across a power cut, for free.
+ *     commit costs the same as OFF (measured equal); it keeps the database
+ *     consistent across a power cut too, for free.
  *   - locking_mode=NORMAL: EXCLUSIVE would save the shared-memory wal-index
- *     on open but hold the file for the whole run, serialising every root;
- *     sixteen roots are applied in parallel.
+ *     on open but hold the file for the whole run, serialising every root.
  * Every statement that runs once per step is prepared once per connection
- * and reset between steps.
+ * and reset between steps.  No per-step commit: the kernel tells recovery
+ * how far a run got (recover.c).
  */
 #include <errno.h>
 #include <fcntl.h>
