@@ -199,14 +199,27 @@ int runctl_status(FILE *out, const struct runctl_opts *o, struct mp_error *err)
 	int r;
 
 	r = runctl_open(o, false, &j, err);
-	if (r == -ENOENT && !o->json) {
-		fprintf(out, "journal %s: no run recorded yet\n", runctl_journal(o));
+	if (r == -ENOENT) {
+		if (o->json)
+			fprintf(out, "{\"running\": [], \"applied\": [], \"failed\": []}\n");
+		else
+			fprintf(out, "journal %s: no run recorded yet\n", runctl_journal(o));
 		return 0;
 	}
 	if (r < 0)
 		return r;
-	if (o->json)
-		return journal_runs_json(j, RUN_APPLIED, 0, out, err);
+	if (o->json) {
+		/* {"running": [...], "applied": [...], "failed": [...]}: fixed keys, arrays from SQLite */
+		static const enum run_state shown[] = { RUN_RUNNING, RUN_APPLIED, RUN_FAILED };
+
+		for (size_t i = 0; i < sizeof(shown) / sizeof(shown[0]) && r == 0; i++) {
+			fprintf(out, "%s\"%s\": ", i ? ", " : "{", run_state_name(shown[i]));
+			r = journal_runs_json(j, shown[i], 0, out, err);
+		}
+		if (r == 0)
+			fprintf(out, "}\n");
+		return r;
+	}
 	fprintf(out, "journal %s\n", runctl_journal(o));
 	fprintf(out, "in progress:\n");
 	r = journal_list_runs(j, RUN_RUNNING, 0, runctl_status_line, out, err);

@@ -60,6 +60,8 @@ json=$("$MRUN" show "$run" --json)
 is "$(printf '%s' "$json" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["state"], len(d["steps"]), d["steps"][0]["op"])')" \
 	"applied $(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT n_steps FROM runs WHERE id = $run") MKPOINT" "show --json parses and holds every step"
 like "$("$MRUN" status)" "^ +$run +applied .*$R" "status lists the applied run"
+is "$("$MRUN" status --json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["running"]), [r["id"] for r in d["applied"]], len(d["failed"]))')" \
+	"0 [$run] 0" "status --json: the applied run, none running or failed"
 out=$("$MRUN" verify "$run" 2>&1); st=$?
 is "$st" 0 "verify: the kernel matches"
 
