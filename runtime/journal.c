@@ -408,8 +408,19 @@ static int journal_check_length(const char *path, struct mp_error *err)
 	struct stat st;
 	uint64_t page, pages;
 
+	char wal[4200];
+	struct stat wst;
+
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return 0; /* not there yet, or unreadable: sqlite3_open_v2 says which */
+	/*
+	 * With a write-ahead log beside it the file may be shorter than its
+	 * header says: a checkpoint that ran out of space wrote page 1 but not
+	 * the pages after, which the log still holds.  SQLite reads them there.
+	 */
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &wst) == 0 && wst.st_size > 0)
+		return 0;
 	if (st.st_size == 0)
 		return 0; /* a new, empty database */
 	if (st.st_size < (off_t)sizeof(h) || pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))

@@ -233,8 +233,14 @@ static int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns, -1, NULL, &err) < 0) {
-		/* applied, but unrecorded: `mrun recover` will see a dead executor and undo it */
-		fprintf(stderr, "mrun: applied, but recording it failed: %s\n", err.msg);
+		/* a run the journal cannot call applied is not applied: undo it now, as a failure */
+		struct mp_error jerr = { 0 };
+
+		fprintf(stderr, "mrun: recording the applied run failed: %s; undoing it\n", err.msg);
+		undo_run(&ctx);
+		report_undo(&ctx, prog.hdr.n_insns);
+		if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns, -1, err.msg, &jerr) < 0)
+			fprintf(stderr, "mrun: %s (`mrun recover` will reconcile the run)\n", jerr.msg);
 		goto out;
 	}
 	if (verbose)

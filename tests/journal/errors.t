@@ -79,4 +79,40 @@ is "$(stat -c %a "$W/fresh")" 700 "its directory is 0700"
 is "$(sqlite3 "$W/fresh/journal.db" "SELECT state FROM runs")" applied "and the run is recorded applied"
 "$MRUN" rollback --root "$W/root" --journal "$W/fresh/journal.db" >/dev/null 2>&1
 is "$(mounts)" "$before" "rolled back"
+
+# the journal fills up during the run: the outcome cannot be recorded, so
+# the run is undone as a failure (a run the journal does not call applied
+# is not applied), and recover later finds nothing left to do
+mkdir -p "$W/small" "$W/dev"
+mount -t tmpfs -o size=512k small "$W/small"
+base=$(mounts)
+cat >"$W/slow.yaml" <<PLAN
+version: 1
+mounts:
+  - type: tmpfs
+    target: /a
+  - type: ext4
+    source: $W/dev/none
+    target: /waits
+    requires: { device: $W/dev/none, timeout: 1500ms }
+    optional: true
+PLAN
+"$MPLAN" compile "$W/slow.yaml" -o "$W/slow.mpb" || { echo "Bail out! mplan compile failed"; exit 1; }
+"$MRUN" apply "$W/slow.mpb" --root "$W/root" --journal "$W/small/j.db" >"$W/slow.out" 2>&1 &
+slow=$!
+sleep 0.5
+dd if=/dev/zero of="$W/small/fill" bs=4k >/dev/null 2>&1
+wait "$slow"; st=$?
+out=$(cat "$W/slow.out")
+is "$st" 1 "a run whose outcome cannot be recorded (journal full) fails"
+like "$out" "recording the applied run failed: .*undoing it" "saying why"
+is "$(mounts)" "$base" "and is undone"
+rm -f "$W/small/fill"
+out=$("$MRUN" recover --journal "$W/small/j.db" 2>&1); st=$?
+is "$st" 0 "recover afterwards"
+[ "$st" -eq 0 ] || diag "$out"
+like "$(sqlite3 "$W/small/j.db" "SELECT state FROM runs")" "^(recovered|rolled_back)$" "leaves the run recovered or rolled back"
+is "$(mounts)" "$base" "with nothing mounted"
+base=
+umount "$W/small"
 tap_done
