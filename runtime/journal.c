@@ -63,6 +63,7 @@ struct journal {
 	sqlite3 *db;
 	char *path;
 	bool readonly;
+	int version;            /* schema version: a read-only open of an older journal is not migrated */
 	int busy_ms;
 	sqlite3_stmt *ins_step; /* prepared once, reused for every step */
 	sqlite3_stmt *upd_step;
@@ -323,6 +324,7 @@ static int journal_identify(struct journal *j, bool *ret_ready, struct mp_error 
 	if (version < journal_schema_latest() && j->readonly && version == 0)
 		return error_set(err, ENOENT, "journal %s: empty (no run recorded yet)", j->path);
 	*ret_ready = version == journal_schema_latest() && strcasecmp(mode, journal_tune_mode) == 0;
+	j->version = (int)version;
 	return 0;
 }
 
@@ -799,10 +801,12 @@ void journal_run_free(struct journal_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-#define JOURNAL_RUN_COLUMNS \
+/* The columns of a run; PARK_DIR is "park_dir", or "NULL" for a journal older than migration 2. */
+#define JOURNAL_RUN_COLUMNS(PARK_DIR) \
 	"id, state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino, boot_id, pid," \
 	" pid_start, mnt_watermark, container_id, n_steps, started_ns, coalesce(finished_ns, 0)," \
-	" coalesce(failed_step, -1), error, park_dir"
+	" coalesce(failed_step, -1), error, " PARK_DIR
+#define JOURNAL_V(j, new_sql, old_sql) ((j)->version >= 2 ? (new_sql) : (old_sql))
 
 static void journal_read_run_row(sqlite3_stmt *st, struct journal_run *r)
 {
@@ -837,7 +841,10 @@ static void journal_read_run_row(sqlite3_stmt *st, struct journal_run *r)
 int journal_get_run(struct journal *j, int64_t run, struct journal_run *ret, struct mp_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(j->db, "SELECT " JOURNAL_RUN_COLUMNS " FROM runs WHERE id = ?1", -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(j->db,
+				    JOURNAL_V(j, "SELECT " JOURNAL_RUN_COLUMNS("park_dir") " FROM runs WHERE id = ?1",
+					      "SELECT " JOURNAL_RUN_COLUMNS("NULL") " FROM runs WHERE id = ?1"),
+				    -1, &st, NULL);
 	int r = 0;
 
 	if (rc == SQLITE_OK) {
@@ -859,8 +866,11 @@ int journal_list_runs(struct journal *j, enum run_state state, unsigned limit,
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(j->db,
-				    "SELECT " JOURNAL_RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR state = ?1"
-				    " ORDER BY id DESC LIMIT ?2",
+				    JOURNAL_V(j,
+					      "SELECT " JOURNAL_RUN_COLUMNS("park_dir") " FROM runs WHERE ?1 IS NULL OR state = ?1"
+					      " ORDER BY id DESC LIMIT ?2",
+					      "SELECT " JOURNAL_RUN_COLUMNS("NULL") " FROM runs WHERE ?1 IS NULL OR state = ?1"
+					      " ORDER BY id DESC LIMIT ?2"),
 				    -1, &st, NULL);
 	int r = 0;
 
@@ -1007,25 +1017,27 @@ int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret,
 
 int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error *err)
 {
-	static const char sql[] =
-		"SELECT json_object('id', r.id, 'state', r.state, 'plan_sha256', r.plan_sha256,"
-		" 'plan_file', r.plan_file, 'bytecode', r.bytecode, 'root', r.root,"
-		" 'root_dev', r.root_dev, 'root_ino', r.root_ino, 'mntns_ino', r.mntns_ino, 'boot_id', r.boot_id,"
-		" 'pid', r.pid, 'pid_start', r.pid_start, 'mnt_watermark', r.mnt_watermark,"
-		" 'container_id', r.container_id, 'n_steps', r.n_steps, 'started_ns', r.started_ns,"
-		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error, 'park_dir', r.park_dir,"
-		" 'steps', (SELECT json_group_array(json_object('index', s.idx, 'op', mp_op_name(s.opcode), 'flags', s.flags,"
-		"   'entry', s.entry, 'line', s.line, 'col', s.col, 'path', s.path, 'src', s.src,"
-		"   'operands', json(mp_operands(s.opcode, s.operands)), 'existed_before', json(CASE s.existed_before WHEN 0 THEN 'false' ELSE 'true' END),"
-		"   'would_create', s.would_create, 'prior_attr', s.prior_attr, 'prior_propagation', s.prior_propagation,"
-		"   'backing_dev', s.backing_dev, 'backing_ino', s.backing_ino, 'status', s.status,"
-		"   'created', s.created, 'made_mount', json(CASE s.made_mount WHEN 0 THEN 'false' ELSE 'true' END),"
-		"   'mnt_id', s.mnt_id, 'loop_nr', s.loop_nr, 'park_path', s.park_path, 'err', s.err,"
-		"   'error', s.error, 'duration_ns', s.duration_ns))"
-		"   FROM (SELECT * FROM step_view WHERE run_id = r.id ORDER BY idx) AS s))"
-		" FROM runs AS r WHERE r.id = ?1";
+#define JOURNAL_RUN_JSON(PARK_DIR) \
+		"SELECT json_object('id', r.id, 'state', r.state, 'plan_sha256', r.plan_sha256," \
+		" 'plan_file', r.plan_file, 'bytecode', r.bytecode, 'root', r.root," \
+		" 'root_dev', r.root_dev, 'root_ino', r.root_ino, 'mntns_ino', r.mntns_ino, 'boot_id', r.boot_id," \
+		" 'pid', r.pid, 'pid_start', r.pid_start, 'mnt_watermark', r.mnt_watermark," \
+		" 'container_id', r.container_id, 'n_steps', r.n_steps, 'started_ns', r.started_ns," \
+		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error, 'park_dir', " PARK_DIR "," \
+		" 'steps', (SELECT json_group_array(json_object('index', s.idx, 'op', mp_op_name(s.opcode), 'flags', s.flags," \
+		"   'entry', s.entry, 'line', s.line, 'col', s.col, 'path', s.path, 'src', s.src," \
+		"   'operands', json(mp_operands(s.opcode, s.operands)), 'existed_before', json(CASE s.existed_before WHEN 0 THEN 'false' ELSE 'true' END)," \
+		"   'would_create', s.would_create, 'prior_attr', s.prior_attr, 'prior_propagation', s.prior_propagation," \
+		"   'backing_dev', s.backing_dev, 'backing_ino', s.backing_ino, 'status', s.status," \
+		"   'created', s.created, 'made_mount', json(CASE s.made_mount WHEN 0 THEN 'false' ELSE 'true' END)," \
+		"   'mnt_id', s.mnt_id, 'loop_nr', s.loop_nr, 'park_path', s.park_path, 'err', s.err," \
+		"   'error', s.error, 'duration_ns', s.duration_ns))" \
+		"   FROM (SELECT * FROM step_view WHERE run_id = r.id ORDER BY idx) AS s))" \
+		" FROM runs AS r WHERE r.id = ?1"
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(j->db, JOURNAL_V(j, JOURNAL_RUN_JSON("r.park_dir"), JOURNAL_RUN_JSON("NULL")), -1,
+				    &st, NULL);
+#undef JOURNAL_RUN_JSON
 	int r = 0;
 
 	if (rc == SQLITE_OK) {

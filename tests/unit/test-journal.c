@@ -144,6 +144,18 @@ static void test_create(void)
 			       "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK,
 		  "make a version-1 journal");
 	sqlite3_close(db);
+	r = journal_open(dbpath, JOURNAL_READONLY, 1000, &j, &err);
+	CHECK_INT(r, 0, "a version-1 journal opens read-only (not migrated)");
+	if (r == 0) {
+		struct journal_run run;
+
+		journal_schema_version(j, &version, &err);
+		CHECK_INT(version, 1, "read-only: still version 1");
+		CHECK(journal_get_run(j, 1, &run, &err) == 0 && strcmp(run.root, "/old") == 0 && !run.park_dir,
+		      "read-only: its runs read back without the newer columns");
+		journal_run_free(&run);
+		journal_close(j);
+	}
 	r = journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err);
 	CHECK_INT(r, 0, "a version-1 journal opens");
 	if (r == 0) {
