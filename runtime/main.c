@@ -95,7 +95,7 @@ static int cmd_apply(int argc, char **argv)
 	bool dry_run = false, verbose = false, oci = false;
 	_cleanup_(oci_hook_free) struct oci_hook hook = { 0 };
 	struct runctl_opts jopts = { .lock_timeout_ms = 10000 };
-	struct runctl_apply txn = { .lock_fd = -1 };
+	struct runctl_apply txn = RUNCTL_APPLY_INIT;
 	int64_t already = 0;
 	struct program prog = { 0 };
 	struct exec_ctx ctx = { 0 };

@@ -27,8 +27,9 @@ static int64_t rootlock_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int rootlock_acquire(const char *journal_path, uint64_t dev, uint64_t ino, int timeout_ms, int *ret_fd,
-		     struct mp_error *err)
+/* Take the lock file DIR/locks/NAME; what names the root in messages is `what`. */
+static int rootlock_take(const char *journal_path, const char *name, const char *what, int timeout_ms, int *ret_fd,
+			 struct mp_error *err)
 {
 	_cleanup_free_ char *copy = strdup(journal_path);
 	char dir[4096], path[4200], pidbuf[32];
@@ -41,7 +42,7 @@ int rootlock_acquire(const char *journal_path, uint64_t dev, uint64_t ino, int t
 	snprintf(dir, sizeof(dir), "%s/locks", dirname(copy));
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return error_set_errno(err, errno, "root lock: creating %s", dir);
-	snprintf(path, sizeof(path), "%s/%" PRIx64 ":%" PRIu64, dir, dev, ino);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return error_set_errno(err, errno, "root lock: open %s", path);
@@ -56,8 +57,8 @@ int rootlock_acquire(const char *journal_path, uint64_t dev, uint64_t ino, int t
 			pidbuf[n > 0 ? n : 0] = '\0';
 			pidbuf[strcspn(pidbuf, "\n")] = '\0';
 			return error_set(err, EBUSY,
-					 "root %" PRIx64 ":%" PRIu64 " is busy: another mrun (pid %s) is applying or undoing a run on it (waited %d ms)",
-					 dev, ino, pidbuf[0] ? pidbuf : "?", timeout_ms);
+					 "root %s is busy: another mrun (pid %s) is applying or undoing a run on it (waited %d ms)",
+					 what, pidbuf[0] ? pidbuf : "?", timeout_ms);
 		}
 		usleep(sleep_us);
 	}
@@ -66,4 +67,25 @@ int rootlock_acquire(const char *journal_path, uint64_t dev, uint64_t ino, int t
 		return error_set_errno(err, errno, "root lock: writing %s", path);
 	*ret_fd = TAKE_FD(fd);
 	return 0;
+}
+
+int rootlock_acquire(const char *journal_path, uint64_t dev, uint64_t ino, int timeout_ms, int *ret_fd,
+		     struct mp_error *err)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%" PRIx64 ":%" PRIu64, dev, ino);
+	return rootlock_take(journal_path, name, name, timeout_ms, ret_fd, err);
+}
+
+int rootlock_acquire_path(const char *journal_path, const char *root, int timeout_ms, int *ret_fd,
+			  struct mp_error *err)
+{
+	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a 64 of the absolute path */
+	char name[64];
+
+	for (const unsigned char *p = (const unsigned char *)root; *p; p++)
+		h = (h ^ *p) * 0x100000001b3u;
+	snprintf(name, sizeof(name), "path-%016" PRIx64, h);
+	return rootlock_take(journal_path, name, root, timeout_ms, ret_fd, err);
 }

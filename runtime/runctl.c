@@ -58,10 +58,12 @@ static int runctl_undo(FILE *out, const struct runctl_opts *o, struct journal *j
 		       enum recover_mode mode, struct mp_error *err)
 {
 	struct recover_result res;
-	_cleanup_close_ int lock = -1;
+	_cleanup_close_ int lock = -1, path_lock = -1;
 	int r;
 
 	r = rootlock_acquire(runctl_journal(o), run->root_dev, run->root_ino, o->lock_timeout_ms, &lock, err);
+	if (r == 0)
+		r = rootlock_acquire_path(runctl_journal(o), run->root, o->lock_timeout_ms, &path_lock, err);
 	if (r < 0)
 		return error_wrap(err, "run %" PRId64, run->id);
 	r = recover_undo_run(j, run, mode, out, &res, err);
@@ -395,7 +397,7 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 	struct stat st;
 	int r;
 
-	*a = (struct runctl_apply){ .lock_fd = -1 };
+	*a = (struct runctl_apply){ .lock_fd = -1, .path_lock_fd = -1 };
 	if (strcmp(runctl_journal(o), "off") == 0) {
 		a->off = true;
 		return 0;
@@ -405,7 +407,12 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 	r = journal_open(runctl_journal(o), JOURNAL_CREATE, runctl_busy_ms(o), &a->j, err);
 	if (r < 0)
 		return error_wrap(err, "no mount was made");
+	abs = realpath(root, NULL);
+	if (!abs)
+		return error_set_errno(err, errno, "root '%s'", root);
 	r = rootlock_acquire(runctl_journal(o), st.st_dev, st.st_ino, o->lock_timeout_ms, &a->lock_fd, err);
+	if (r == 0)
+		r = rootlock_acquire_path(runctl_journal(o), abs, o->lock_timeout_ms, &a->path_lock_fd, err);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < 32; i++) {
@@ -413,7 +420,6 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 		sha[2 * i + 1] = digits[p->hdr.plan_sha256[i] & 15];
 	}
 	sha[64] = '\0';
-	abs = realpath(root, NULL);
 	return runctl_check_reapply(a->j, sha, st.st_dev, st.st_ino, abs, ret_already, err);
 }
 
@@ -483,7 +489,9 @@ void runctl_apply_close(struct runctl_apply *a)
 {
 	journal_close(a->j);
 	a->j = NULL;
+	if (a->path_lock_fd >= 0)
+		close(a->path_lock_fd);
 	if (a->lock_fd >= 0)
 		close(a->lock_fd);
-	a->lock_fd = -1;
+	a->lock_fd = a->path_lock_fd = -1;
 }

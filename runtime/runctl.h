@@ -66,12 +66,14 @@ struct program;
 struct step_state;
 struct runctl_apply {
 	struct journal *j;
-	int lock_fd;
+	int lock_fd, path_lock_fd; /* the root's locks (rootlock.h) */
 	int64_t run;
 	bool off;
 	int pid;
 	uint64_t pid_start;
 };
+
+#define RUNCTL_APPLY_INIT { .lock_fd = -1, .path_lock_fd = -1 }
 
 int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const struct program *p,
 		      const char *root, int64_t *ret_already, struct mp_error *err);

@@ -91,4 +91,27 @@ holder=
 out=$("$MRUN" rollback --root "$R" 2>&1); st=$?
 is "$st" 0 "and its rollback"
 is "$(mounts)" "$before" "all as before"
+
+# a root a run has mounted over ("/" is a tmpfs now, with another dev:ino):
+# its absolute path is locked too, so another apply on it still waits
+J2=$W/j2/journal.db
+mkdir -p "$W/j2" "$W/covered"
+printf 'version: 1\nmounts:\n  - type: tmpfs\n    target: /\n' >"$W/cover.yaml"
+"$MPLAN" compile "$W/cover.yaml" -o "$W/cover.mpb" || { echo "Bail out! mplan compile failed"; exit 1; }
+out=$("$MRUN" apply "$W/cover.mpb" --root "$W/covered" --journal "$J2" 2>&1); st=$?
+is "$st" 0 "a tmpfs over the root itself"
+plock=$(ls "$W/j2/locks/" | grep '^path-')
+is "$(echo "$plock" | wc -w)" 1 "the root's path has its lock file"
+(flock 8 && exec sleep 60) 8>"$W/j2/locks/$plock" >/dev/null 2>&1 &
+holder=$!
+sleep 0.2
+out=$("$MRUN" apply "$W/plan.mpb" --root "$W/covered" --journal "$J2" --lock-timeout 300 2>&1); st=$?
+is "$st" 1 "an apply on the covered root waits for the path lock, then fails"
+like "$out" "root $W/covered is busy" "naming the root"
+kill "$holder"
+wait "$holder" 2>/dev/null
+holder=
+out=$("$MRUN" rollback --root "$W/covered" --journal "$J2" 2>&1); st=$?
+is "$st" 0 "the covering run rolls back"
+is "$(mounts)" "$before" "all as before"
 tap_done
