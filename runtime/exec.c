@@ -745,14 +745,14 @@ int exec_block_signals(struct mp_error *err)
 /* A stop signal that arrived while blocked: its number, or 0. */
 static int pending_stop(void)
 {
-	sigset_t pending, stop;
+	static const int stops[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	sigset_t pending;
 
-	stop_signals(&stop);
 	if (sigpending(&pending) < 0)
 		return 0;
-	for (int s = 1; s < NSIG; s++)
-		if (sigismember(&stop, s) == 1 && sigismember(&pending, s) == 1)
-			return s;
+	for (size_t k = 0; k < sizeof(stops) / sizeof(stops[0]); k++)
+		if (sigismember(&pending, stops[k]) == 1)
+			return stops[k];
 	return 0;
 }
 
@@ -1146,7 +1146,9 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 			raise(SIGKILL);
 		if (in->op != OP_WAIT_LINK && in->op != OP_WAIT_DEVICE)
 			st->duration_ns = now_ns() - t0;
-		exec_where(ctx, i, where, sizeof(where));
+		/* the plan location is formatted only when something is said about the step */
+		if (r < 0 || (ctx->verbose && ctx->log))
+			exec_where(ctx, i, where, sizeof(where));
 		if (r == 0) {
 			st->status = skipped ? STEP_SKIPPED : STEP_DONE;
 			if (ctx->verbose && ctx->log)
