@@ -35,6 +35,9 @@ stop_spawned() {
 
 _hostile_cleanup() {
 	stop_spawned
+	# loop devices backed by an image under $H (a test's, or one a bug leaked)
+	losetup -n -O NAME,BACK-FILE 2>/dev/null | awk -v h="$H/" 'index($2, h) == 1 { print $1 }' |
+		while read -r dev; do losetup -d "$dev" 2>/dev/null; done
 	awk -v r="$H" '$5 == r || index($5, r "/") == 1 { print length($5), $5 }' /proc/self/mountinfo |
 		sort -rn | cut -d' ' -f2- | while read -r m; do umount -l "$m" 2>/dev/null; done
 	chattr -R -i "$H" 2>/dev/null
