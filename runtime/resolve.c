@@ -150,15 +150,16 @@ static int create_component(int parent_fd, const char *name, bool as_file, uint3
 int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t dir_mode,
 			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct mp_error *err)
 {
-	uint32_t n = path_components(path), created = 0;
+	uint32_t n = path_components(path);
 	_cleanup_close_ int parent = -1;
 	char prefix[4096];
 	int r;
 
+	/* *ret_created is kept current, so a failure half-way still says what to take back */
+	*ret_created = 0;
 	/* the common case: it is all there already, one lookup */
 	r = resolve_in_root(root_fd, path, &parent, err);
 	if (r == 0) {
-		*ret_created = 0;
 		if (ret_fd)
 			*ret_fd = TAKE_FD(parent);
 		return 0;
@@ -169,8 +170,8 @@ int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t
 	if (r < 0)
 		return r;
 	for (uint32_t k = 1; k <= n; k++) {
+		_cleanup_close_ int fd = -1;
 		bool last = k == n, made = false;
-		int fd = -1;
 
 		r = path_prefix(path, k, prefix, sizeof(prefix));
 		if (r < 0)
@@ -183,34 +184,26 @@ int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t
 			if (r < 0)
 				return error_wrap(err, "create '%s'", prefix);
 			if (made)
-				created++;
-			else if (created > 0) {
+				(*ret_created)++;
+			else if (*ret_created > 0)
 				/* someone else made a deeper component: created ones would not be trailing */
-				*ret_created = created;
 				return error_set(err, EEXIST, "'%s' appeared while it was being created", prefix);
-			}
 			r = resolve_in_root(root_fd, prefix, &fd, err);
 			if (r == -ENOENT && !made)
 				/* EEXIST but not resolvable: a dangling symlink sits there */
 				return error_set(err, EEXIST, "'%s' is a dangling symlink", prefix);
 		}
-		if (r < 0) {
-			*ret_created = created;
+		if (r < 0)
 			return r;
-		}
 		if (!last) {
 			struct stat st;
 
-			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-				close(fd);
-				*ret_created = created;
+			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
 				return error_set(err, ENOTDIR, "'%s' is not a directory", prefix);
-			}
 		}
 		close(parent);
-		parent = fd;
+		parent = TAKE_FD(fd);
 	}
-	*ret_created = created;
 	if (ret_fd)
 		*ret_fd = TAKE_FD(parent);
 	return 0;

@@ -152,6 +152,14 @@ static void test_walk(void)
 	CHECK_INT(resolve_create_in_root(root, "/etc/file/x", false, 0755, 0644, &created, NULL, &err), -ENOTDIR,
 		  "a file in the middle is ENOTDIR");
 
+	{
+		char longpath[400];
+
+		snprintf(longpath, sizeof(longpath), "/n1/%0300d", 0);
+		r = resolve_create_in_root(root, longpath, false, 0755, 0644, &created, NULL, &err);
+		CHECK(r == -ENAMETOOLONG && created == 1 && exists("n1"),
+		      "a failure half-way still reports what it created (n1)");
+	}
 	CHECK_INT(resolve_remove_created(root, "/a/b/c", 2, &removed, &err), 0, "remove the two deepest");
 	CHECK(removed == 2 && exists("a") && !exists("a/b"), "exactly those two went");
 	sh("mkdir -p %s/etc/new/dir/keep", scratch);
