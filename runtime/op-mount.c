@@ -210,6 +210,22 @@ static int helper_path(const char *type, char *buf, size_t n, bool *ret_pass_typ
 	return -ENOENT;
 }
 
+/* Read what is there into out (NUL-terminated, the rest discarded); returns read(2)'s result. */
+static ssize_t helper_read(int fd, char *out, size_t *len, size_t size)
+{
+	char sink[256];
+	ssize_t got;
+
+	if (*len < size - 1)
+		got = read(fd, out + *len, size - 1 - *len);
+	else
+		got = read(fd, sink, sizeof(sink));
+	if (got > 0 && *len < size - 1)
+		*len += (size_t)got;
+	out[*len] = '\0';
+	return got < 0 && errno == EINTR ? 1 : got;
+}
+
 int mount_helper(const char *type, const char *source, int target_fd, const char *options, struct mp_error *err)
 {
 	/* The helper sees the target as /proc/self/fd/HELPER_FD, which its own exec keeps open. */
@@ -218,7 +234,6 @@ int mount_helper(const char *type, const char *source, int target_fd, const char
 	int pipefd[2], status;
 	bool pass_type = false;
 	size_t len = 0;
-	ssize_t got;
 	pid_t pid;
 
 	if (helper_path(type, helper, sizeof(helper), &pass_type) < 0)
@@ -234,9 +249,8 @@ int mount_helper(const char *type, const char *source, int target_fd, const char
 	}
 	if (pid == 0) {
 		const char *argv[10];
-		int a = 0;
-
 		sigset_t none;
+		int a = 0;
 
 		/* mrun blocks its stop signals during a run; the helper gets the default mask */
 		sigemptyset(&none);
@@ -261,29 +275,33 @@ int mount_helper(const char *type, const char *source, int target_fd, const char
 		_exit(127);
 	}
 	close(pipefd[1]);
-	while ((got = read(pipefd[0], out + len, sizeof(out) - 1 - len)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)got;
-		if (len == sizeof(out) - 1) { /* keep draining so the helper never blocks on a full pipe */
-			char sink[256];
+	/*
+	 * Collect stderr until the helper exits, not until EOF: a FUSE helper
+	 * leaves its daemon running, and the daemon keeps the pipe open.
+	 */
+	for (bool eof = false;;) {
+		struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+		pid_t w = waitpid(pid, &status, eof ? 0 : WNOHANG);
 
-			while ((got = read(pipefd[0], sink, sizeof(sink))) > 0 || (got < 0 && errno == EINTR))
-				;
+		if (w == pid)
 			break;
+		if (w < 0 && errno != EINTR) {
+			int e = errno;
+
+			close(pipefd[0]);
+			return error_set_errno(err, e, "waitpid %s", helper);
 		}
+		if (!eof && poll(&pfd, 1, 50) > 0)
+			eof = helper_read(pipefd[0], out, &len, sizeof(out)) == 0;
 	}
+	/* what the helper wrote just before it exited */
+	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
+	while (helper_read(pipefd[0], out, &len, sizeof(out)) > 0)
+		;
 	out[len] = '\0';
 	while (len > 0 && out[len - 1] == '\n')
 		out[--len] = '\0';
 	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return error_set_errno(err, errno, "waitpid %s", helper);
-	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))
