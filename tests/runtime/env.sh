@@ -27,10 +27,14 @@ _cleanup() {
 		done
 	done
 	for r in $_roots; do
-		# deepest first; never let rm descend into a mount (binds show host sources)
-		awk -v r="$r" '$5 == r || index($5, r "/") == 1 { print length($5), $5 }' /proc/self/mountinfo |
-			sort -rn | cut -d' ' -f2- | while read -r m; do umount -l "$m" 2>/dev/null; done
-		rm -rf --one-file-system "$r"
+		# deepest first, again while any is left (a recursive bind copies mounts under itself);
+		# rm must never descend into a mount: binds show host sources
+		for _ in 1 2 3 4 5; do
+			[ "$(mounts_under "$r")" -eq 0 ] && break
+			awk -v r="$r" '$5 == r || index($5, r "/") == 1 { print length($5), $5 }' /proc/self/mountinfo |
+				sort -rn | cut -d' ' -f2- | while read -r m; do umount -l "$m" 2>/dev/null; done
+		done
+		[ "$(mounts_under "$r")" -eq 0 ] && rm -rf --one-file-system "$r"
 	done
 }
 trap _cleanup EXIT

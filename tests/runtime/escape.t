@@ -49,6 +49,28 @@ ok "$([ ! -e "/etc/$tag" ] && [ ! -e "/$tag" ] && [ ! -e "/$tag-2" ] && [ -z "$(
 	"no host path named by a symlink was created"
 is "$(ROOT=/nonexistent-root outside_root | grep -v -e "$W" -e /tmp/mrun-root)" "$outside_before" "mountinfo outside the root is unchanged"
 
+# masked and read-only paths through a symlink to /etc: sources and targets both stay in the root
+cat >"$W/paths.yaml" <<PLAN
+version: 1
+mounts: []
+masked: [/etclink/$tag-secret]
+readonly: [/etclink]
+PLAN
+if "$MPLAN" compile "$W/paths.yaml" -o "$W/paths.mpb" >/dev/null 2>&1; then
+	new_root
+	mkdir -p "$ROOT/etc"
+	echo secret >"$ROOT/etc/$tag-secret"
+	ln -s /etc "$ROOT/etclink"
+	out=$("$MRUN" apply "$W/paths.mpb" --root "$ROOT" 2>&1); st=$?
+	is "$st" 0 "masked/readonly through /etclink -> /etc: apply exits 0"
+	[ "$st" -eq 0 ] || diag "$out"
+	is "$(stat -c '%t:%T' "$ROOT/etc/$tag-secret")" "1:3" "the root's file is masked, not the host's"
+	like "$(mnt "$ROOT/etc")" '^[a-z0-9]+ ro,' "the root's /etc is bound read-only onto itself"
+	is "$(ROOT=/nonexistent-root outside_root | grep -v -e "$W" -e /tmp/mrun-root)" "$outside_before" "mountinfo outside the root is unchanged"
+else
+	ok 0 "a plan without mounts does not compile here # SKIP"
+fi
+
 # dangling symlinks (to /proc/self/root without proc in the root, to a missing
 # host file) are refused as mount points: nothing is created through them
 for case in "procroot:/proc/self/root:tmpfs:/procroot/$tag" "dangling:/etc/$tag-hostname:bind:/dangling"; do
