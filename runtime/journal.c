@@ -730,6 +730,26 @@ static int journal_update_run(struct journal *j, int64_t run, enum run_state sta
 	return 0;
 }
 
+static int journal_set_backing(struct journal *j, int64_t run, uint32_t idx, uint64_t dev, uint64_t ino,
+			       struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db,
+				    "UPDATE steps SET backing_dev = ?3, backing_ino = ?4 WHERE run_id = ?1 AND idx = ?2"
+				    " AND (backing_dev != ?3 OR backing_ino != ?4)",
+				    -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_int64(st, 2, idx);
+		sqlite3_bind_int64(st, 3, (int64_t)dev);
+		sqlite3_bind_int64(st, 4, (int64_t)ino);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, "recording a loop device's image");
+}
+
 int journal_finish_run(struct journal *j, int64_t run, enum run_state state, const struct step_state *steps,
 		       uint32_t n, int64_t failed_step, const char *error, struct mp_error *err)
 {
@@ -767,6 +787,12 @@ int journal_finish_run(struct journal *j, int64_t run, enum run_state state, con
 		if (rc != SQLITE_DONE) {
 			r = journal_fail(j, rc, err, "recording a step's outcome");
 			goto fail;
+		}
+		/* the image's inode is known only once attached: LOOP_ATTACH's undo needs it */
+		if (s->backing_ino) {
+			r = journal_set_backing(j, run, i, s->backing_dev, s->backing_ino, err);
+			if (r < 0)
+				goto fail;
 		}
 	}
 	r = journal_exec(j, "COMMIT", err);

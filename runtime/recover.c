@@ -6,8 +6,7 @@
  *   - a mount at a step's target whose unique mount id is above the run's
  *     watermark was made after the run began (ids are never reused);
  *   - a loop device whose lo_file_name is the run's tag (pid, start time,
- *     step) and whose backing inode is the recorded image was attached by
- *     that step;
+ *     step) was attached by that step;
  *   - a path that was missing at the start and now exists with a birth
  *     time after the start was created by the run.
  * For an applied run the outcomes are exact (mount ids, loop numbers,
@@ -306,7 +305,13 @@ static int recover_step_loop(struct recover_ctx *c, const struct journal_step *s
 			continue;
 		if (probe_loop(nr, &dev, &ino, name, &e2) < 0)
 			continue;
-		if (strcmp(name, tag) != 0 || dev != s->st.backing_dev || ino != s->st.backing_ino)
+		/*
+		 * The tag names this executor (pid + start time) and this step:
+		 * no one else's device carries it.  The image inode is known only
+		 * after the attach, so for a crashed run it was never recorded;
+		 * when it was, it must match too.
+		 */
+		if (strcmp(name, tag) != 0 || (s->st.backing_ino && (dev != s->st.backing_dev || ino != s->st.backing_ino)))
 			continue;
 		r = loop_detach(nr, dev, ino, err);
 		if (r < 0 && r != -ENXIO)

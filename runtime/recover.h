@@ -36,8 +36,8 @@ bool recover_executor_gone(const struct journal_run *run);
  *            made (its recorded unique id, or for a crashed run any id above
  *            the run's watermark), without MNT_DETACH: a busy mount is an
  *            undo failure, reported, and stays;
- *   loops    detached only if backed by the recorded image inode (and, for
- *            a crashed run, tagged with the run's pid, start time and step);
+ *   loops    detached only if backed by the recorded image inode (for a
+ *            crashed run: tagged with the run's pid, start time and step);
  *   paths    removed only if the run created them (for a crashed run: not
  *            there before and born after the run started), empty and not a
  *            mount point;

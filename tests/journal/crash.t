@@ -11,6 +11,8 @@
 # and every time the mount table (normalized /proc/self/mountinfo), the loop
 # devices, the root's directory tree and the park directory are exactly as
 # before.  A second `mrun recover` then finds nothing to do.
+# Also a plan whose loop device has no autoclear, so that a killed run's
+# loop device stays and recover must find it by its tag.
 # (removable.yaml is left out: each of its runs waits 500 ms for a disk.)
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -46,7 +48,7 @@ last_state() { sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs ORDER BY id 
 matrix() {
 	local name=$1 n k bad_fail=0 bad_before=0 bad_after=0 out st
 	shift
-	compile "$TOP/examples/$name.yaml" "$W/$name.mpb"
+	if [ -f "$W/$name.yaml" ]; then compile "$W/$name.yaml" "$W/$name.mpb"; else compile "$TOP/examples/$name.yaml" "$W/$name.mpb"; fi
 	n=$("$MPLAN" disasm "$W/$name.mpb" | awk '/^; insns/ { sub(",", "", $3); print $3 }')
 	changing=$("$MPLAN" disasm "$W/$name.mpb" |
 		awk '$1 ~ /^[0-9]+$/ && $2 ~ /^(MKDIR|MKPOINT|ROOT_BIND|LOOP_ATTACH|MOVE|PARK|UMOUNT|BIND|MOUNT|MOUNT_HELPER|REMOUNT|PROPAGATE|MASK)$/ { print $1 }' | tr '\n' ' ')
@@ -103,6 +105,20 @@ if command -v ip >/dev/null; then
 	matrix network unshare -n sh -c 'ip link add eth0 type veth peer name eth0p && ip link set eth0p up &&
 		ip link set eth0 up && exec "$0" "$@"'
 fi
+
+# a loop device without autoclear outlives its killed executor: recover finds
+# it by the tag (pid, start time, step) the executor put in its lo_file_name
+cat >"$W/loop-keep.yaml" <<PLAN
+version: 1
+root: $R
+mounts:
+  - type: ext4
+    source: $S/img/data.ext4
+    loop: { autoclear: false }
+    target: /data
+    options: [ro]
+PLAN
+matrix loop-keep
 
 out=$("$MRUN" recover 2>&1)
 like "$out" "nothing to recover" "a second recover finds nothing to do"

@@ -233,6 +233,7 @@ static void test_round_trip(void)
 	st[0].status = STEP_UNDONE;
 	st[1].status = STEP_UNDONE;
 	st[1].loop_nr = 7;
+	st[1].backing_ino = 78; /* known only after the attach */
 	st[2].status = STEP_FAILED;
 	st[2].err = EBUSY;
 	st[2].error = (char *)"move_mount /data: Device or resource busy";
@@ -241,6 +242,7 @@ static void test_round_trip(void)
 	r = journal_get_steps(j, id, &steps, &n, &err);
 	if (r == 0 && n == 5) {
 		CHECK(steps[0].st.status == STEP_UNDONE && steps[1].st.loop_nr == 7, "undone steps and loop number");
+		CHECK(steps[1].st.backing_dev == 0x803 && steps[1].st.backing_ino == 78, "the image inode learnt by the attach");
 		CHECK(steps[2].st.status == STEP_FAILED && steps[2].st.err == EBUSY, "the failed step and its errno");
 		CHECK_STR(steps[2].st.error, "move_mount /data: Device or resource busy", "its message");
 		CHECK(steps[3].st.status == STEP_PENDING, "unreached steps stay pending");
