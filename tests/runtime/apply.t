@@ -153,6 +153,24 @@ is "$st" 0 "the same plan then applies"
 like "$(mnt "$ROOT")" '^tmpfs ro,nosuid,' "the pre-existing root mount is read-only, nosuid kept"
 is "$(awk -v p="$ROOT" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "still one mount at the root"
 
+# masking checks the /dev/null it opened: a regular file bound over /dev/null is refused
+cat >"$W/mask.yaml" <<PLAN
+version: 1
+mounts: []
+masked: [/etc/secret]
+PLAN
+compile "$W/mask.yaml" "$W/mask.mpb"
+new_root
+mkdir -p "$ROOT/etc"
+echo secret >"$ROOT/etc/secret"
+: >"$W/fakenull"
+mount --bind "$W/fakenull" /dev/null
+out=$("$MRUN" apply "$W/mask.mpb" --root "$ROOT" 2>&1); st=$?
+umount /dev/null
+is "$st" 1 "a /dev/null that is not the character device 1:3 fails the mask"
+like "$out" "/dev/null is not the character device 1:3" "and the error says why"
+is "$(cat "$ROOT/etc/secret")" secret "the file is not masked with the impostor"
+
 out=$("$MRUN" apply "$W/nonexistent.mpb" --root "$ROOT" 2>&1); st=$?
 is "$st" 1 "a missing bytecode file is refused"
 printf 'MPLANBC\n\002\0\0\0' >"$W/trunc.mpb"
