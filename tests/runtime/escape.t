@@ -71,6 +71,28 @@ else
 	ok 0 "a plan without mounts does not compile here # SKIP"
 fi
 
+# an in-root overlay layer (${root}/...) that is a symlink to /etc is the root's /etc
+mkdir -p $S/ovl/upper $S/ovl/work $S/layers/l1
+cat >"$W/layer.yaml" <<PLAN
+version: 1
+mounts:
+  - type: overlay
+    lower: ["\${root}/layers/a", $S/layers/l1]
+    upper: $S/ovl/upper
+    work: $S/ovl/work
+    target: /ovl
+PLAN
+compile "$W/layer.yaml" "$W/layer.mpb"
+new_root
+mkdir -p "$ROOT/etc" "$ROOT/layers"
+echo inroot >"$ROOT/etc/$tag-marker"
+ln -s /etc "$ROOT/layers/a"
+out=$("$MRUN" apply "$W/layer.mpb" --root "$ROOT" 2>&1); st=$?
+is "$st" 0 "overlay with an in-root layer that is a symlink to /etc: apply exits 0"
+[ "$st" -eq 0 ] || diag "$out"
+like "$(mnt "$ROOT/ovl")" "lowerdir\+=$ROOT/etc," "the layer is the root's /etc"
+is "$(ls "$ROOT/ovl" | tr '\n' ' ')" "a $tag-marker " "the overlay holds the two layers, nothing of the host's /etc"
+
 # dangling symlinks (to /proc/self/root without proc in the root, to a missing
 # host file) are refused as mount points: nothing is created through them
 for case in "procroot:/proc/self/root:tmpfs:/procroot/$tag" "dangling:/etc/$tag-hostname:bind:/dangling"; do
