@@ -730,24 +730,32 @@ static int journal_update_run(struct journal *j, int64_t run, enum run_state sta
 	return 0;
 }
 
-static int journal_set_backing(struct journal *j, int64_t run, uint32_t idx, uint64_t dev, uint64_t ino,
-			       struct mp_error *err)
+/*
+ * What a step learnt only while running, kept with its intent: the image
+ * inode of a LOOP_ATTACH, and the attributes / propagation a REMOUNT or
+ * PROPAGATE found on the mount right before changing it (for a mount the
+ * run made itself, exec_prepare could only see what was under it).
+ */
+static int journal_set_learnt(struct journal *j, int64_t run, uint32_t idx, const struct step_state *s,
+			      struct mp_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(j->db,
-				    "UPDATE steps SET backing_dev = ?3, backing_ino = ?4 WHERE run_id = ?1 AND idx = ?2"
-				    " AND (backing_dev != ?3 OR backing_ino != ?4)",
+				    "UPDATE steps SET backing_dev = ?3, backing_ino = ?4, prior_attr = ?5,"
+				    " prior_propagation = ?6 WHERE run_id = ?1 AND idx = ?2",
 				    -1, &st, NULL);
 
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, run);
 		sqlite3_bind_int64(st, 2, idx);
-		sqlite3_bind_int64(st, 3, (int64_t)dev);
-		sqlite3_bind_int64(st, 4, (int64_t)ino);
+		sqlite3_bind_int64(st, 3, (int64_t)s->backing_dev);
+		sqlite3_bind_int64(st, 4, (int64_t)s->backing_ino);
+		sqlite3_bind_int64(st, 5, s->prior_attr);
+		sqlite3_bind_int64(st, 6, s->prior_propagation);
 		rc = sqlite3_step(st);
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, "recording a loop device's image");
+	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, "recording what a step learnt");
 }
 
 int journal_finish_run(struct journal *j, int64_t run, enum run_state state, const struct step_state *steps,
@@ -788,9 +796,9 @@ int journal_finish_run(struct journal *j, int64_t run, enum run_state state, con
 			r = journal_fail(j, rc, err, "recording a step's outcome");
 			goto fail;
 		}
-		/* the image's inode is known only once attached: LOOP_ATTACH's undo needs it */
-		if (s->backing_ino) {
-			r = journal_set_backing(j, run, i, s->backing_dev, s->backing_ino, err);
+		/* only LOOP_ATTACH, REMOUNT and PROPAGATE learn anything: no cost for the other steps */
+		if (s->backing_ino || s->prior_attr || s->prior_propagation) {
+			r = journal_set_learnt(j, run, i, s, err);
 			if (r < 0)
 				goto fail;
 		}
