@@ -113,4 +113,30 @@ out=$("$MRUN" rollback "$run" 2>&1); st=$?
 is "$st" 0 "once the process is gone, rollback again finishes"
 is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs WHERE id = $run")" rolled_back "the run is rolled_back"
 is "$(snapshot)" "$before" "and everything is as before"
+
+# a root that is a mount point already: readonly_root changes that mount
+# (ROOT_BIND makes nothing); rollback and recover put its flags back and
+# never unmount it
+R2=$W/mnt-root
+mkdir -p "$R2"
+mount -t tmpfs -o nosuid premounted "$R2"
+printf 'version: 1\nreadonly_root: true\nmounts:\n  - type: tmpfs\n    target: /inner\n' >"$W/ro.yaml"
+"$MPLAN" compile "$W/ro.yaml" -o "$W/ro.mpb" || { echo "Bail out! mplan compile failed"; exit 1; }
+opts() { awk -v p="$R2" '$5 == p { print $6 }' /proc/self/mountinfo; }
+before2=$(opts)
+"$MRUN" apply "$W/ro.mpb" --root "$R2" >/dev/null 2>&1
+like "$(opts)" "^ro," "readonly_root made the existing root mount read-only"
+out=$("$MRUN" rollback --root "$R2" 2>&1); st=$?
+is "$st" 0 "rollback"
+is "$(opts)" "$before2" "gives the root mount its flags back"
+is "$(awk -v p="$R2" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "and leaves it mounted, once"
+ok "$([ ! -e "$R2/inner" ]; echo $?)" "the inner mount point is gone"
+end=$("$MPLAN" disasm "$W/ro.mpb" | awk '$2 == "END" { print $1 }')
+st=$( (MOUNTPLAN_KILL_STEP=$end:before "$MRUN" apply "$W/ro.mpb" --root "$R2" >/dev/null 2>&1); echo $?) 2>/dev/null
+like "$(opts)" "^ro," "a run killed after the read-only remount"
+out=$("$MRUN" recover 2>&1); st=$?
+is "$st" 0 "is recovered"
+is "$(opts)" "$before2" "with the root mount's flags back"
+is "$(awk -v p="$R2" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "still mounted, once"
+umount "$R2"
 tap_done
