@@ -1278,6 +1278,13 @@ int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
 		int fd = -1;
 
 		disasm_print_insn(out, p, i);
+		if (in->op == OP_ROOT_BIND) {
+			bool is_root = false;
+
+			if (resolve_mount_of(ctx->root_fd, NULL, &is_root, &e) == 0)
+				fprintf(out, "\n       -> %s: %s", ctx->root_path,
+					is_root ? "a mount point already: nothing to do" : "would be bound onto itself");
+		}
 		if (path) {
 			r = resolve_in_root(ctx->root_fd, path, &fd, &e);
 			if (r == 0) {

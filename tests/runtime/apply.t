@@ -69,6 +69,8 @@ is "$st" 0 "--dry-run exits 0"
 like "$out" 'MOVE .*"/tmp"' "--dry-run prints the instructions"
 like "$out" "$ROOT/deep/a/b/c: absent \(would create 4 components\)" "--dry-run shows the resolved path and what would be created"
 like "$out" 'not empty: would skip' "--dry-run evaluates when: empty"
+like "$out" "ROOT_BIND.*
+ *-> $ROOT: would be bound onto itself" "--dry-run says the root would be bound onto itself"
 is "$(tree_of "$ROOT")" "$before_tree" "--dry-run created nothing"
 is "$(mounts_under "$ROOT")" "$before_mounts" "--dry-run mounted nothing"
 
