@@ -65,8 +65,9 @@ struct journal {
 	bool readonly;
 	int version;            /* schema version: a read-only open of an older journal is not migrated */
 	int busy_ms;
-	sqlite3_stmt *ins_step; /* prepared once, reused for every step */
-	sqlite3_stmt *upd_step;
+	/* prepared once per connection, reset between uses: one row, and JOURNAL_BATCH rows */
+	sqlite3_stmt *ins_step, *ins_steps;
+	sqlite3_stmt *ins_outcome, *ins_outcomes;
 };
 
 static const char *journal_tune_mode = "WAL";
@@ -548,7 +549,9 @@ void journal_close(struct journal *j)
 	if (!j)
 		return;
 	sqlite3_finalize(j->ins_step);
-	sqlite3_finalize(j->upd_step);
+	sqlite3_finalize(j->ins_steps);
+	sqlite3_finalize(j->ins_outcome);
+	sqlite3_finalize(j->ins_outcomes);
 	sqlite3_close_v2(j->db);
 	free(j->path);
 	free(j);
@@ -578,13 +581,39 @@ int journal_check(struct journal *j, struct mp_error *err)
 	return r;
 }
 
-static int journal_prepare(struct journal *j, sqlite3_stmt **st, const char *sql, struct mp_error *err)
+/*
+ * Rows go in JOURNAL_BATCH at a time, one INSERT of that many VALUES rows:
+ * a statement's own cost (starting and halting the VDBE program) is paid
+ * once per batch instead of once per step.  Measured with callgrind on a
+ * run of 2001 steps: 10.9k -> 8.1k instructions per intent row, 8.9k ->
+ * 5.9k per outcome row; batches of 16, 32 and 64 within 3% of each other,
+ * 128 worse (a long statement to prepare, a long single-row tail).
+ */
+#define JOURNAL_BATCH 16
+#define JOURNAL_STEP_COLS 16
+#define JOURNAL_OUTCOME_COLS 11
+
+/* "HEAD VALUES (?, ...), (...)": rows rows of cols parameters, prepared once and kept in *st. */
+static int journal_prepare_values(struct journal *j, sqlite3_stmt **st, const char *head, int cols, int rows,
+				  struct mp_error *err)
 {
+	_cleanup_free_ char *sql = NULL;
+	size_t len = strlen(head) + 16 + (size_t)rows * ((size_t)cols * 3 + 4), n;
 	int rc;
 
 	if (*st) {
 		sqlite3_reset(*st); /* every parameter is bound again: no clear_bindings */
 		return 0;
+	}
+	sql = malloc(len);
+	if (!sql)
+		return error_set(err, ENOMEM, "journal: out of memory");
+	n = (size_t)snprintf(sql, len, "%s VALUES ", head);
+	for (int r = 0; r < rows; r++) {
+		n += (size_t)snprintf(sql + n, len - n, "%s(", r ? ", " : "");
+		for (int c = 0; c < cols; c++)
+			n += (size_t)snprintf(sql + n, len - n, "%s?", c ? "," : "");
+		n += (size_t)snprintf(sql + n, len - n, ")");
 	}
 	rc = sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
 	return rc == SQLITE_OK ? 0 : journal_fail(j, rc, err, "prepare");
@@ -601,8 +630,8 @@ static void journal_hex(char out[65], const uint8_t *sha)
 	out[64] = '\0';
 }
 
-/* Bind one step's row; the parameters are numbered as in journal_begin_run's INSERT. */
-static void journal_bind_step(sqlite3_stmt *st, int64_t run, const struct program *p, uint32_t i,
+/* Bind one step's row at parameters b+1 .. b+JOURNAL_STEP_COLS, in the order of JOURNAL_INS_STEP. */
+static void journal_bind_step(sqlite3_stmt *st, int b, int64_t run, const struct program *p, uint32_t i,
 			      const struct step_state *s)
 {
 	const struct mp_insn *in = &p->insns[i];
@@ -618,23 +647,23 @@ static void journal_bind_step(sqlite3_stmt *st, int64_t run, const struct progra
 		else if (kind == K_SRC && !src)
 			src = program_str(p, in->o[k]);
 	}
-	sqlite3_bind_int64(st, 1, run);
-	sqlite3_bind_int64(st, 2, i);
-	sqlite3_bind_int(st, 3, in->op);
-	sqlite3_bind_int(st, 4, in->flags);
-	sqlite3_bind_int64(st, 5, d->entry);
-	sqlite3_bind_int64(st, 6, d->line);
-	sqlite3_bind_int64(st, 7, d->col);
-	sqlite3_bind_text(st, 8, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 9, src, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 1, run);
+	sqlite3_bind_int64(st, b + 2, i);
+	sqlite3_bind_int(st, b + 3, in->op);
+	sqlite3_bind_int(st, b + 4, in->flags);
+	sqlite3_bind_int64(st, b + 5, d->entry);
+	sqlite3_bind_int64(st, b + 6, d->line);
+	sqlite3_bind_int64(st, b + 7, d->col);
+	sqlite3_bind_text(st, b + 8, path, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 9, src, -1, SQLITE_STATIC);
 	/* Little-endian host (bytecode.h asserts it): the operands as they are in the file. */
-	sqlite3_bind_blob(st, 10, in->o, sizeof(in->o), SQLITE_STATIC);
-	sqlite3_bind_int(st, 11, s->existed_before);
-	sqlite3_bind_int64(st, 12, s->created_components);
-	sqlite3_bind_int64(st, 13, s->prior_attr);
-	sqlite3_bind_int64(st, 14, s->prior_propagation);
-	sqlite3_bind_int64(st, 15, (int64_t)s->backing_dev);
-	sqlite3_bind_int64(st, 16, (int64_t)s->backing_ino);
+	sqlite3_bind_blob(st, b + 10, in->o, sizeof(in->o), SQLITE_STATIC);
+	sqlite3_bind_int(st, b + 11, s->existed_before);
+	sqlite3_bind_int64(st, b + 12, s->created_components);
+	sqlite3_bind_int64(st, b + 13, s->prior_attr);
+	sqlite3_bind_int64(st, b + 14, s->prior_propagation);
+	sqlite3_bind_int64(st, b + 15, (int64_t)s->backing_dev);
+	sqlite3_bind_int64(st, b + 16, (int64_t)s->backing_ino);
 }
 
 int journal_begin_run(struct journal *j, const struct journal_run_info *info, const struct program *p,
@@ -646,8 +675,7 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 		" VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
 	static const char ins_step[] =
 		"INSERT INTO steps (run_id, idx, opcode, flags, entry, line, col, path, src, operands,"
-		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino)";
 	sqlite3_stmt *st = NULL;
 	char hex[65];
 	int64_t run;
@@ -682,12 +710,16 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 		goto fail;
 	}
 	run = sqlite3_last_insert_rowid(j->db);
-	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
-		r = journal_prepare(j, &j->ins_step, ins_step, err);
+	for (uint32_t i = 0, rows; i < p->hdr.n_insns; i += rows) {
+		sqlite3_stmt **ins = p->hdr.n_insns - i >= JOURNAL_BATCH ? &j->ins_steps : &j->ins_step;
+
+		rows = ins == &j->ins_steps ? JOURNAL_BATCH : 1;
+		r = journal_prepare_values(j, ins, ins_step, JOURNAL_STEP_COLS, (int)rows, err);
 		if (r < 0)
 			goto fail;
-		journal_bind_step(j->ins_step, run, p, i, &steps[i]);
-		rc = sqlite3_step(j->ins_step);
+		for (uint32_t k = 0; k < rows; k++)
+			journal_bind_step(*ins, (int)k * JOURNAL_STEP_COLS, run, p, i + k, &steps[i + k]);
+		rc = sqlite3_step(*ins);
 		if (rc != SQLITE_DONE) {
 			r = journal_fail(j, rc, err, "recording a step");
 			goto fail;
@@ -758,12 +790,29 @@ static int journal_set_learnt(struct journal *j, int64_t run, uint32_t idx, cons
 	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, "recording what a step learnt");
 }
 
+/* Bind one outcome row at parameters b+1 .. b+JOURNAL_OUTCOME_COLS, in the order of its INSERT. */
+static void journal_bind_outcome(sqlite3_stmt *st, int b, int64_t run, uint32_t i, const struct step_state *s)
+{
+	sqlite3_bind_int64(st, b + 1, run);
+	sqlite3_bind_int64(st, b + 2, i);
+	sqlite3_bind_text(st, b + 3, step_status_name(s->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 4, s->created_components);
+	sqlite3_bind_int(st, b + 5, s->made_mount);
+	sqlite3_bind_int64(st, b + 6, (int64_t)s->mnt_id);
+	sqlite3_bind_int(st, b + 7, s->loop_nr);
+	sqlite3_bind_text(st, b + 8, s->park_path, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, b + 9, s->err);
+	sqlite3_bind_text(st, b + 10, s->error, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 11, (int64_t)s->duration_ns);
+}
+
 int journal_finish_run(struct journal *j, int64_t run, enum run_state state, const struct step_state *steps,
 		       uint32_t n, int64_t failed_step, const char *error, struct mp_error *err)
 {
-	static const char upd_step[] =
+	static const char ins_outcome[] =
 		"INSERT OR REPLACE INTO outcomes (run_id, idx, status, created, made_mount, mnt_id, loop_nr,"
-		" park_path, err, error, duration_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+		" park_path, err, error, duration_ns)";
+	uint32_t batch[JOURNAL_BATCH], nb = 0;
 	int rc, r;
 
 	r = journal_exec(j, "BEGIN IMMEDIATE", err);
@@ -772,36 +821,41 @@ int journal_finish_run(struct journal *j, int64_t run, enum run_state state, con
 	r = journal_update_run(j, run, state, failed_step, error, failed_step >= 0, err);
 	if (r < 0)
 		goto fail;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct step_state *s = &steps[i];
+	for (uint32_t i = 0; i <= n; i++) {
+		sqlite3_stmt **ins;
 
-		if (s->status == STEP_PENDING)
-			continue; /* not reached: its row already says so */
-		r = journal_prepare(j, &j->upd_step, upd_step, err);
-		if (r < 0)
-			goto fail;
-		sqlite3_bind_int64(j->upd_step, 1, run);
-		sqlite3_bind_int64(j->upd_step, 2, i);
-		sqlite3_bind_text(j->upd_step, 3, step_status_name(s->status), -1, SQLITE_STATIC);
-		sqlite3_bind_int64(j->upd_step, 4, s->created_components);
-		sqlite3_bind_int(j->upd_step, 5, s->made_mount);
-		sqlite3_bind_int64(j->upd_step, 6, (int64_t)s->mnt_id);
-		sqlite3_bind_int(j->upd_step, 7, s->loop_nr);
-		sqlite3_bind_text(j->upd_step, 8, s->park_path, -1, SQLITE_STATIC);
-		sqlite3_bind_int(j->upd_step, 9, s->err);
-		sqlite3_bind_text(j->upd_step, 10, s->error, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(j->upd_step, 11, (int64_t)s->duration_ns);
-		rc = sqlite3_step(j->upd_step);
-		if (rc != SQLITE_DONE) {
-			r = journal_fail(j, rc, err, "recording a step's outcome");
-			goto fail;
-		}
-		/* only LOOP_ATTACH, REMOUNT and PROPAGATE learn anything: no cost for the other steps */
-		if (s->backing_ino || s->prior_attr || s->prior_propagation) {
-			r = journal_set_learnt(j, run, i, s, err);
+		if (i < n && steps[i].status != STEP_PENDING) /* a step not reached: no row says so */
+			batch[nb++] = i;
+		if (nb == 0 || (nb < JOURNAL_BATCH && i < n))
+			continue;
+		/* a full batch, or what is left at the end one row at a time */
+		for (uint32_t k = 0; k < nb;) {
+			uint32_t rows = nb - k == JOURNAL_BATCH ? JOURNAL_BATCH : 1;
+
+			ins = rows == JOURNAL_BATCH ? &j->ins_outcomes : &j->ins_outcome;
+			r = journal_prepare_values(j, ins, ins_outcome, JOURNAL_OUTCOME_COLS, (int)rows, err);
 			if (r < 0)
 				goto fail;
+			for (uint32_t q = 0; q < rows; q++)
+				journal_bind_outcome(*ins, (int)q * JOURNAL_OUTCOME_COLS, run, batch[k + q], &steps[batch[k + q]]);
+			rc = sqlite3_step(*ins);
+			if (rc != SQLITE_DONE) {
+				r = journal_fail(j, rc, err, "recording a step's outcome");
+				goto fail;
+			}
+			k += rows;
 		}
+		for (uint32_t k = 0; k < nb; k++) {
+			const struct step_state *s = &steps[batch[k]];
+
+			/* only LOOP_ATTACH, REMOUNT and PROPAGATE learn anything: no cost for the other steps */
+			if (s->backing_ino || s->prior_attr || s->prior_propagation) {
+				r = journal_set_learnt(j, run, batch[k], s, err);
+				if (r < 0)
+					goto fail;
+			}
+		}
+		nb = 0;
 	}
 	r = journal_exec(j, "COMMIT", err);
 	if (r < 0)

@@ -303,6 +303,71 @@ static void test_round_trip(void)
 	program_free(&p);
 }
 
+/* More steps than one INSERT batch holds, outcomes with gaps (pending steps): every row lands where it belongs. */
+static void test_batches(void)
+{
+	enum { N = 53 };
+	struct journal *j = NULL;
+	struct journal_run_info info = make_info();
+	struct step_state st[N];
+	struct journal_step *steps = NULL;
+	struct program p;
+	struct mp_error err;
+	uint32_t n = 0;
+	int64_t id;
+	uint8_t *bytes;
+	size_t len;
+	struct mpb b;
+	bool intents = true, outcomes = true;
+
+	mpb_init(&b, 0, N);
+	for (int i = 0; i < N - 1; i++) {
+		char path[32];
+
+		snprintf(path, sizeof(path), "/d%d", i);
+		MPB_INSN(&b, OP_MKDIR, 0, mpb_str(&b, path), 0755);
+	}
+	MPB_INSN(&b, OP_END, 0);
+	bytes = mpb_bytes(&b, &len);
+	set_db("batch.db");
+	if (program_load_bytes(bytes, len, &p, &err) < 0 || journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err) < 0) {
+		free(bytes);
+		CHECK(0, "set up the batch test: %s", err.msg);
+		return;
+	}
+	free(bytes);
+	memset(st, 0, sizeof(st));
+	for (int i = 0; i < N; i++) {
+		st[i].loop_nr = -1;
+		st[i].created_components = (uint32_t)i;
+	}
+	CHECK_INT(journal_begin_run(j, &info, &p, st, &id, &err), 0, "begin a run of %d steps", N);
+	for (int i = 0; i < N; i++) {
+		st[i].status = i % 3 == 1 ? STEP_PENDING : STEP_DONE;
+		st[i].mnt_id = 1000u + (uint64_t)i;
+	}
+	CHECK_INT(journal_finish_run(j, id, RUN_APPLIED, st, N, -1, NULL, &err), 0, "finish it, every third step pending");
+	if (journal_get_steps(j, id, &steps, &n, &err) == 0 && n == N) {
+		for (int i = 0; i < N; i++) {
+			char want[32];
+
+			snprintf(want, sizeof(want), "/d%d", i);
+			if (steps[i].would_create != (uint32_t)i || (i < N - 1 && strcmp(steps[i].path, want) != 0))
+				intents = false;
+			if (steps[i].st.status != (i % 3 == 1 ? STEP_PENDING : STEP_DONE) ||
+			    steps[i].st.mnt_id != (i % 3 == 1 ? 0 : 1000u + (uint64_t)i))
+				outcomes = false;
+		}
+	} else {
+		intents = outcomes = false;
+	}
+	CHECK(intents, "every intent row is the step's");
+	CHECK(outcomes, "every outcome row is the step's, the pending ones have none");
+	journal_steps_free(steps, n);
+	journal_close(j);
+	program_free(&p);
+}
+
 static void expect_open_error(int want, const char *regex_word, const char *desc)
 {
 	struct journal *j = NULL;
@@ -503,6 +568,7 @@ int main(void)
 	}
 	test_create();
 	test_round_trip();
+	test_batches();
 	test_damaged();
 	test_readonly();
 	test_locked();
