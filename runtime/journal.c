@@ -1164,3 +1164,44 @@ int journal_runs_json(struct journal *j, enum run_state state, unsigned limit, F
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : journal_fail(j, rc, err, "listing runs");
 }
+
+int journal_prune(struct journal *j, unsigned keep, unsigned *ret_pruned, struct mp_error *err)
+{
+	/* the runs that are over: undone, nothing of them left in the kernel to describe */
+#define JOURNAL_PRUNED "(SELECT id FROM runs WHERE state IN ('rolled_back', 'recovered') ORDER BY id DESC LIMIT -1 OFFSET ?1)"
+	static const char *const sql[] = {
+		"DELETE FROM outcomes WHERE run_id IN " JOURNAL_PRUNED,
+		"DELETE FROM steps WHERE run_id IN " JOURNAL_PRUNED,
+		"DELETE FROM runs WHERE id IN " JOURNAL_PRUNED,
+	};
+#undef JOURNAL_PRUNED
+	unsigned pruned = 0;
+	int r;
+
+	r = journal_exec(j, "BEGIN IMMEDIATE", err);
+	if (r < 0)
+		return error_wrap(err, "pruning");
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(j->db, sql[i], -1, &st, NULL);
+
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, keep);
+			rc = sqlite3_step(st);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			r = journal_fail(j, rc, err, "pruning");
+			journal_rollback_quietly(j);
+			return r;
+		}
+		pruned = (unsigned)sqlite3_changes(j->db);
+	}
+	r = journal_exec(j, "COMMIT", err);
+	if (r < 0) {
+		journal_rollback_quietly(j);
+		return r;
+	}
+	*ret_pruned = pruned;
+	return 0;
+}

@@ -170,6 +170,14 @@ int journal_list_runs(struct journal *j, enum run_state state, unsigned limit,
 /* Write the runs journal_list_runs would visit as one JSON array (SQLite's json functions). */
 int journal_runs_json(struct journal *j, enum run_state state, unsigned limit, FILE *out, struct mp_error *err);
 
+/*
+ * Delete the runs that are over (rolled_back, recovered) but the newest
+ * `keep` of them, with their steps, in one transaction; *ret_pruned says
+ * how many.  Applied, running and failed runs still describe the kernel
+ * and are never deleted.
+ */
+int journal_prune(struct journal *j, unsigned keep, unsigned *ret_pruned, struct mp_error *err);
+
 /* Write the run and its steps as one JSON object (built by SQLite's json functions). */
 int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error *err);
 

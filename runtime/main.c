@@ -58,6 +58,7 @@ static void usage(FILE *out)
 	      "       mrun history [--limit N] [--json]\n"
 	      "       mrun show RUN [--json]           a run and each of its steps\n"
 	      "       mrun verify RUN                  does the kernel still match an applied run\n"
+	      "       mrun prune [--keep N]            forget the undone runs but the newest N (default 0)\n"
 	      "       (each takes --journal PATH)\n",
 	      out);
 }
@@ -275,7 +276,7 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 			container = argv[++i];
 		else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
 			o.lock_timeout_ms = atoi(argv[++i]);
-		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+		else if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--keep") == 0) && i + 1 < argc)
 			limit = (unsigned)atoi(argv[++i]);
 		else if (argv[i][0] != '-' && run == 0 && atoll(argv[i]) > 0)
 			run = atoll(argv[i]);
@@ -312,6 +313,8 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 		r = runctl_history(stdout, &o, limit, &err);
 	else if (strcmp(cmd, "show") == 0)
 		r = runctl_show(stdout, &o, run, &err);
+	else if (strcmp(cmd, "prune") == 0)
+		r = runctl_prune(stdout, &o, limit, &err);
 	else
 		r = runctl_verify(stdout, &o, run, &err);
 	fflush(stdout);
@@ -339,7 +342,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "apply") == 0)
 		return cmd_apply(argc - 1, argv + 1);
-	for (const char *const *c = (const char *const[]){ "rollback", "recover", "status", "history", "show", "verify",
+	for (const char *const *c = (const char *const[]){ "rollback", "recover", "status", "history", "show", "verify", "prune",
 							   NULL };
 	     *c; c++)
 		if (strcmp(argv[1], *c) == 0)

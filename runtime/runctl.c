@@ -324,6 +324,21 @@ int runctl_show(FILE *out, const struct runctl_opts *o, int64_t id, struct mp_er
 	return 0;
 }
 
+int runctl_prune(FILE *out, const struct runctl_opts *o, unsigned keep, struct mp_error *err)
+{
+	_cleanup_(journal_closep) struct journal *j = NULL;
+	unsigned pruned = 0;
+	int r;
+
+	r = runctl_open(o, true, &j, err);
+	if (r == 0)
+		r = journal_prune(j, keep, &pruned, err);
+	if (r == 0)
+		fprintf(out, "pruned %u run%s that were over (kept the newest %u; applied, running and failed runs stay)\n",
+			pruned, pruned == 1 ? "" : "s", keep);
+	return r;
+}
+
 int runctl_verify(FILE *out, const struct runctl_opts *o, int64_t id, struct mp_error *err)
 {
 	_cleanup_(journal_closep) struct journal *j = NULL;

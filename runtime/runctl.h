@@ -39,6 +39,9 @@ int runctl_history(FILE *out, const struct runctl_opts *o, unsigned limit, struc
 /* One run and its steps. */
 int runctl_show(FILE *out, const struct runctl_opts *o, int64_t run, struct mp_error *err);
 
+/* Delete the rolled back and recovered runs but the newest `keep` (journal_prune). */
+int runctl_prune(FILE *out, const struct runctl_opts *o, unsigned keep, struct mp_error *err);
+
 /*
  * Does the kernel still match applied run `run`: every mount it made still
  * at its target with its unique id, every loop still backed by its image.

@@ -368,6 +368,66 @@ static void test_batches(void)
 	program_free(&p);
 }
 
+/* prune forgets the runs that are over, oldest first, and never an applied, running or failed one. */
+static void test_prune(void)
+{
+	static const enum run_state states[] = { RUN_ROLLED_BACK, RUN_APPLIED, RUN_RECOVERED, RUN_FAILED,
+						 RUN_ROLLED_BACK, RUN_RUNNING, RUN_ROLLED_BACK };
+	struct journal *j = NULL;
+	struct journal_run_info info = make_info();
+	struct step_state st[5];
+	struct program p;
+	struct mp_error err;
+	int64_t ids[7];
+	unsigned pruned = 99;
+	char *left = NULL;
+	size_t len = 0;
+	FILE *mem;
+
+	set_db("prune.db");
+	if (make_program(&p) < 0 || journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err) < 0) {
+		CHECK(0, "set up the prune test");
+		return;
+	}
+	memset(st, 0, sizeof(st));
+	for (int i = 0; i < 7; i++) {
+		journal_begin_run(j, &info, &p, st, &ids[i], &err);
+		if (states[i] != RUN_RUNNING)
+			journal_finish_run(j, ids[i], states[i], st, 5, -1, NULL, &err);
+	}
+	CHECK_INT(journal_prune(j, 1, &pruned, &err), 0, "prune, keeping one finished run");
+	CHECK_INT(pruned, 3, "three of the four runs that are over went");
+	mem = open_memstream(&left, &len);
+	journal_runs_json(j, RUN__COUNT, 0, mem, &err);
+	fclose(mem);
+	{
+		struct journal_run run;
+		bool ok = true;
+
+		for (int i = 0; i < 7; i++) {
+			bool kept = journal_get_run(j, ids[i], &run, &err) == 0;
+			bool want = !(i == 0 || i == 2 || i == 4);
+
+			if (kept)
+				journal_run_free(&run);
+			ok = ok && kept == want;
+		}
+		CHECK(ok, "the applied, failed, running and newest finished runs stay");
+		if (!ok && left)
+			tap_diag("left: %s", left);
+	}
+	free(left);
+	{
+		struct journal_step *steps = NULL;
+		uint32_t n = 9;
+
+		CHECK(journal_get_steps(j, ids[0], &steps, &n, &err) == 0 && n == 0, "a pruned run's steps are gone too");
+		journal_steps_free(steps, n);
+	}
+	journal_close(j);
+	program_free(&p);
+}
+
 static void expect_open_error(int want, const char *regex_word, const char *desc)
 {
 	struct journal *j = NULL;
@@ -569,6 +629,7 @@ int main(void)
 	test_create();
 	test_round_trip();
 	test_batches();
+	test_prune();
 	test_damaged();
 	test_readonly();
 	test_locked();
