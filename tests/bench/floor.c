@@ -11,18 +11,19 @@
  *
  * The unmounts are measured three ways, because the kernel may charge them
  * very differently: umount2(path, 0) per mount (said to wait for one RCU
- * grace period each); umount2(path, MNT_DETACH) per mount, as mrun's undo
- * does; and one umount2(root, MNT_DETACH) of the parent that holds all N
- * mounts (cheapest, but it unmounts what the run did not make too).
+ * grace period each); umount2(MNT_DETACH) per mount, through the target's
+ * resolved fd or by path; and one umount2(root, MNT_DETACH) of the parent
+ * that holds all N mounts (cheapest, but it unmounts what the run did not
+ * make too).
  *
  *   floor mktree N DIR         make DIR/src/sI and DIR/root/dI (I < N), and
  *                              make DIR/root a mount (bound onto itself)
  *   floor apply N DIR          bind DIR/src/sI onto dI inside DIR/root
  *   floor umount N DIR MODE [P]  unmount DIR/root/PI (P: d, or m for the
  *                              mixed plan's targets); MODE: each (umount2 by path), lazy
- *                              (MNT_DETACH through the resolved fd, as
- *                              mrun's undo), lazypath (MNT_DETACH by
- *                              path), parent (one MNT_DETACH)
+ *                              (MNT_DETACH through the resolved fd),
+ *                              lazypath (MNT_DETACH by path), parent (one
+ *                              MNT_DETACH)
  *   floor mkmixed N DIR        the tree of the mixed plan (see run-bench.sh)
  *   floor mixed N DIR          apply the mixed plan: per 10 entries 2 tmpfs,
  *                              4 read-only binds, 2 binds, 1 overlay of
@@ -187,8 +188,8 @@ static void cmd_umount(unsigned n, const char *dir, const char *mode, const char
 		int rootfd = open_root(dir);
 
 		/* Reverse order, as a rollback undoes; each target resolved in
-		 * the root and detached through its fd, as mrun's undo does, so
-		 * a swapped symlink cannot point the unmount elsewhere. */
+		 * the root and detached through its fd, so a swapped symlink
+		 * cannot point the unmount elsewhere. */
 		for (unsigned i = n; i-- > 0;) {
 			char target[64];
 			int fd;

@@ -11,8 +11,8 @@
 #
 #   floor        build/bench/floor: the same syscalls as mrun, nothing else;
 #                its unmounts four ways (umount2 each by path, MNT_DETACH
-#                each through the resolved fd as mrun's undo does, MNT_DETACH
-#                each by path, one MNT_DETACH of the parent holding all N)
+#                each through the resolved fd, MNT_DETACH each by path, one
+#                MNT_DETACH of the parent holding all N)
 #   mrun         `mrun apply` with its journal at the default path (a tmpfs
 #                /run, as on a booted Debian), with --journal on a fresh
 #                tmpfs file, and with --journal off; `mrun rollback`;
