@@ -449,6 +449,8 @@ if [ -n "$STRACE" ] && [ -f "$W/bind-$bigN.mpb" ]; then
 				}' "$W/sc.$f"
 		done
 	} >>"$extras"
+elif [ -z "$STRACE" ]; then
+	printf '\nNo syscall counts: strace is not installed (Debian package strace).\n' >>"$extras"
 fi
 
 # Executor start-up in-process: load + verify of a 100-step plan (50
