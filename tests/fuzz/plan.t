@@ -20,6 +20,8 @@ for f in "$TOP"/examples/broken/*.yaml; do
 	for c in $codes; do
 		printf '%s\n' "$v" | grep -qw "$c" || missing="$missing $c"
 	done
-	is "${v%%:*}:$missing" "refused by the front end:" "examples/broken/${f##*/} refused with $codes"
+	# graph checks (E5xx) are the back end's: the front end accepts such plans
+	case $codes in E5*) want="refused by the back end:" ;; *) want="refused by the front end:" ;; esac
+	is "${v%%:*}:$missing" "$want" "examples/broken/${f##*/} refused with $codes"
 done
 tap_done
