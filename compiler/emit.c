@@ -50,7 +50,9 @@ static uint32_t *strtab_slot(const struct strtab *t, const char *s, size_t len, 
 
 		if (!*slot)
 			return slot;
-		if (memcmp(t->buf + *slot - 1, s, len + 1) == 0)
+		/* strncmp, not memcmp: it stops at the stored string's NUL, so a
+		 * shorter string near the end of buf is never read past */
+		if (strncmp(t->buf + *slot - 1, s, len + 1) == 0)
 			return slot;
 	}
 }

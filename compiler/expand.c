@@ -282,8 +282,9 @@ static void expand_fs(struct xctx *c, const struct ir_entry *e, uint32_t attr, b
 		STEP(c, e->source.loc, FSCONFIG_LOOP, 0, rf, xs(c, "source"), rl);
 	else if (block && e->source.path)
 		STEP(c, e->source.loc, FSCONFIG_PATH, src_flags(&e->source), rf, xs(c, "source"), xs(c, e->source.path));
-	else if (!block)
-		STEP(c, e->type_loc, FSCONFIG, 0, rf, MP_FSC_STRING, xs(c, "source"), xs(c, e->type));
+	else if (!block) /* a virtual type names itself; an unknown type's non-path source is a string */
+		STEP(c, e->type_loc, FSCONFIG, 0, rf, MP_FSC_STRING, xs(c, "source"),
+		     xs(c, e->source.path ? e->source.path : e->type));
 	expand_fsconfig_data(c, e, rf);
 	/* Superblock read-only too, unless split: the children's mount points are made in it first. */
 	if (block && (e->attr_set & MOUNT_ATTR_RDONLY) && (!split || (e->loop.present && e->loop.readonly)))
@@ -425,13 +426,15 @@ static void expand_entry(struct xctx *c, uint32_t i, uint32_t ru)
 	case FS_HELPER: expand_helper(c, e, split); break;
 	case FS_UNKNOWN:
 		/*
-		 * mount(2) needs a source path (SRC is verified absolute); one
-		 * without a source goes through fsopen like a virtual
-		 * filesystem: fsopen takes any type, and the kernel's legacy
-		 * context turns the parameters back into mount data, with the
-		 * same one-page limit (E501).
+		 * mount(2) takes a source path (SRC is verified absolute); one
+		 * without a source, or whose source is not a path (a zfs
+		 * dataset "tank/data", a virtiofs tag), goes through fsopen like
+		 * a virtual filesystem, the source as a string parameter:
+		 * fsopen takes any type, and the kernel's legacy context turns
+		 * the parameters back into mount data, with the same one-page
+		 * limit (E501).
 		 */
-		if (e->source.path)
+		if (e->source.path && (e->source.in_root || e->source.path[0] == '/'))
 			expand_unknown(c, e, attr);
 		else if (unknown_data_fits(c, e))
 			expand_fs(c, e, attr, split, ru);

@@ -63,7 +63,7 @@ enum ir_fs_class {
 	FS_OVERLAY,  /* lower/upper/work */
 	FS_BLOCK,    /* ext4 xfs btrfs squashfs erofs vfat: source is a device or (loop) an image */
 	FS_HELPER,   /* fuse.*, nfs, nfs4, cifs: the mount helper does it */
-	FS_UNKNOWN,  /* anything else: warned, mounted with mount(2) unchecked */
+	FS_UNKNOWN,  /* anything else: warned, options unchecked; mount(2) for a path source, fsopen otherwise */
 };
 
 struct ir_entry {
