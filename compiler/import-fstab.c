@@ -472,6 +472,12 @@ static void translate(struct fstab_ctx *c, struct fstab_line *l, struct import_e
 		if (r < 0 && r != -ENOMEM)
 			problem(c, l, "source '%s' has a '..' component", spec);
 		check_mem(c, r == -ENOMEM ? r : 0);
+	} else if (options_fs_class(type) == FS_BLOCK) {
+		/* a block filesystem's source is a device, an image (loop) or a tag: a
+		 * plan would refuse anything else (E300), so the import says so here */
+		problem(c, l, "source '%s' of type %s is not a device path, an image or UUID=/LABEL=/PARTUUID=/PARTLABEL=/ID=",
+			spec, type);
+		return;
 	} else {
 		e->source = strdup(spec); /* host:/export, //server/share, a helper's own syntax */
 		if (!e->source)

@@ -251,7 +251,8 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 	const char *type = get_string(c, m, "type", where);
 	const char *source = get_string(c, m, "source", where);
 	const struct ynode *opts = ynode_get(m, "options");
-	if (!dest && !ynode_get(m, "destination"))
+	const struct ynode *dest_node = ynode_get(m, "destination");
+	if (!dest && (!dest_node || ynode_is_null(dest_node))) /* absent, or `"destination": null` */
 		oci_problem(c, m, "%s has no destination", where);
 	if (opts && !ynode_is_null(opts) && opts->kind != YNODE_SEQ) {
 		oci_problem(c, opts, "%s.options must be a list of strings, not %s", where, ynode_describe(opts));
@@ -540,7 +541,7 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 			if (translate_mount(&c, mounts->items[i], i, &e) && !c.nomem) {
 				import_write_entry(bodyf, &e);
 				n_entries++;
-				if (!strcmp(e.target, "/dev") && strcmp(e.type, "bind") != 0 && strcmp(e.type, "rbind") != 0)
+				if (e.target && e.type && !strcmp(e.target, "/dev") && strcmp(e.type, "bind") != 0 && strcmp(e.type, "rbind") != 0)
 					dev_fs = true;
 			}
 			import_entry_free(&e);
