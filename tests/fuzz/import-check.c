@@ -13,11 +13,21 @@
 #include "fuzz/fuzz.h"
 #include "fuzz/import-check.h"
 
+/* The first error of a sink (warnings come first when they are earlier in the file). */
+static const struct diag *first_error(const struct diag_sink *sink)
+{
+	for (size_t i = 0; i < sink->n; i++)
+		if (diag_severity(sink->items[i].id) == ERROR)
+			return &sink->items[i];
+	return NULL;
+}
+
 /* The plan the importer wrote must pass the front end. */
 static void check_plan(const char *name, const char *text, size_t len)
 {
 	struct diag_sink sink;
 	struct ir_plan plan;
+	const struct diag *d;
 
 	diag_sink_init(&sink, "imported.yaml");
 	if (front_load_plan_bytes("imported.yaml", text, len, &plan, &sink) == 0) {
@@ -27,8 +37,9 @@ static void check_plan(const char *name, const char *text, size_t len)
 			diag_print_text(stderr, &sink);
 			fprintf(stderr, "--- the imported plan:\n%s---\n", text);
 		}
+		d = first_error(&sink);
 		fuzz_bug("%s: the imported plan is refused by the front end (%s: %s)", name,
-			 sink.n ? diag_code(sink.items[0].id) : "no diagnostic", sink.n ? sink.items[0].msg : "");
+			 d ? diag_code(d->id) : "no error diagnostic", d ? d->msg : "");
 	}
 	ir_plan_free(&plan);
 	diag_sink_free(&sink);
