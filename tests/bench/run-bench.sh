@@ -174,7 +174,10 @@ mrun_has() { mrun_usage | grep -q -- "$1"; }
 # the results) and leave the mrun contenders out.  Prints "yes" or why.
 probe_mrun() { # NAME MKTREE-CMD N
 	name=$1
-	[ -x "$MPLAN" ] && [ -x "$MRUN" ] || { echo "build/mplan or build/mrun missing"; return; }
+	if [ ! -x "$MPLAN" ] || [ ! -x "$MRUN" ]; then
+		echo "build/mplan or build/mrun missing"
+		return
+	fi
 	if ! "$MPLAN" compile "$W/$name.yaml" -o "$W/$name.mpb" >"$W/probe.out" 2>&1; then
 		echo "mplan compile fails: $(head -c 200 "$W/probe.out" | tr '\n' ' ')"
 		return
@@ -375,11 +378,11 @@ fi
 # summed by opcode over 3 applies of the largest bind plan, each in a
 # fresh namespace, journal off and on: what each kind of step costs
 # beside the floor's whole mount (open + open_tree + openat2 + move_mount).
-bigN=$(echo $NS | tr ' ' '\n' | sort -n | tail -1)
+bigN=$(echo "$NS" | tr ' ' '\n' | sort -n | tail -1)
 if [ -f "$W/bind-$bigN.mpb" ]; then
 	: >"$W/steps.log"
 	for j in off default; do
-		for k in 1 2 3; do
+		for _ in 1 2 3; do
 			unshare -m --propagation private sh -c '
 				mount -t tmpfs tmpfs "$1" && mount -t tmpfs -o mode=0755 tmpfs /run &&
 				"$2" mktree "$4" "$1" >/dev/null &&
@@ -423,6 +426,7 @@ if [ -n "$STRACE" ] && [ -f "$W/bind-$bigN.mpb" ]; then
 	S="$STRACE -f -c -o"
 	sc floor "$S $W/sc.floor-apply '$FLOOR' apply $bigN '$T' && $S $W/sc.floor-umount-lazy '$FLOOR' umount $bigN '$T' lazy"
 	sc floor2 "'$FLOOR' apply $bigN '$T' && $S $W/sc.floor-umount-parent '$FLOOR' umount $bigN '$T' parent"
+	sc floor3 "'$FLOOR' apply $bigN '$T' && $S $W/sc.floor-umount-each '$FLOOR' umount $bigN '$T' each"
 	sc mrun "$S $W/sc.mrun-apply '$MRUN' apply '$W/bind-$bigN.mpb' --root '$T/root' && $S $W/sc.mrun-rollback '$MRUN' rollback --root '$T/root'"
 	sc mrun-off "$S $W/sc.mrun-apply-journal-off '$MRUN' apply '$W/bind-$bigN.mpb' --root '$T/root' --journal off"
 	{
@@ -431,7 +435,7 @@ if [ -n "$STRACE" ] && [ -f "$W/bind-$bigN.mpb" ]; then
 		echo
 		echo "| run | syscalls | per mount | the most frequent (count) |"
 		echo "|---|---:|---:|---|"
-		for f in floor-apply mrun-apply mrun-apply-journal-off floor-umount-lazy floor-umount-parent mrun-rollback; do
+		for f in floor-apply mrun-apply mrun-apply-journal-off floor-umount-each floor-umount-lazy floor-umount-parent mrun-rollback; do
 			[ -s "$W/sc.$f" ] || { echo "| $f | not measured | | |"; continue; }
 			"$AWK" -v name="$f" -v n="$bigN" '
 				$NF == "total" { total = $4; next }   # % time, seconds, usecs/call, calls
