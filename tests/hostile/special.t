@@ -25,7 +25,8 @@ run_case() {
 	ok "$([ "$st" -ne 124 ]; echo $?)" "$1: apply does not hang"
 	check_or_todo "$([ "$st" -ne 0 ]; echo $?)" "$1: apply fails (exit $st)" "${4:-}"
 	[ "$st" -eq 0 ] && "$MRUN" rollback --root "$ROOT" >/dev/null 2>&1 # a TODO case applied: undo it
-	check_or_todo "$([ "$(snapshot)" = "$before" ]; echo $?)" "$1: nothing mounted anywhere, the root's tree as it was" "${4:-}"
+	# after a failure, or after the rollback of a TODO case that applied
+	ok "$([ "$(snapshot)" = "$before" ]; echo $?)" "$1: nothing mounted anywhere, the root's tree as it was"
 	check_or_todo "$(printf '%s\n' "$out" | grep -Eq -- "$3"; echo $?)" "$1: the error names the step and the path" "${4:-}"
 }
 # Reported: the executor takes any existing non-directory as a file mount point.
