@@ -32,11 +32,19 @@
 
 #define FSTAB_MAX_FIELDS 6
 
+/* A mount point an entry was written for, and its line. */
+struct fstab_target {
+	char *path;
+	unsigned lineno;
+};
+
 struct fstab_ctx {
 	const char *name;
 	struct import_problems *probs;
 	FILE *body;        /* the mounts: section, written into memory */
 	size_t n_entries;
+	struct fstab_target *targets; /* one per written entry, for the duplicate check */
+	size_t n_targets, cap_targets;
 	bool nomem;
 };
 
@@ -309,6 +317,36 @@ static int tag_to_path(const char *s, char **ret, const char **why)
 	return 0;
 }
 
+/*
+ * mount(8) applies option words in order, so of "ro,rw" the last one wins;
+ * a plan refuses words that contradict each other (E207, E208).  Before w
+ * is kept, the earlier words it overrides are taken out, with a note.
+ */
+static void keep_last(struct fstab_ctx *c, struct fstab_line *l, struct import_entry *e, const char *w)
+{
+	const struct mount_option *o = options_lookup(w);
+	if (!o || (!o->group && o->kind != OPT_PROPAGATION))
+		return;
+	size_t k = 0;
+	for (size_t i = 0; i < e->options.n; i++) {
+		const char *old = e->options.v[i];
+		const struct mount_option *p = options_lookup(old);
+		bool overridden = p && strcmp(old, w) != 0 &&
+				  ((o->group && p->group == o->group) ||
+				   (o->kind == OPT_PROPAGATION && p->kind == OPT_PROPAGATION));
+		if (overridden) {
+			check_mem(c, import_strv_addf(&l->notes, "option %s dropped: the later %s overrides it, as in mount(8)",
+						      old, w));
+			free(e->options.v[i]);
+		} else {
+			e->options.v[k++] = e->options.v[i];
+		}
+	}
+	e->options.n = k;
+	if (e->options.v)
+		e->options.v[k] = NULL;
+}
+
 /* Sort one option word into kept, translated or dropped. */
 static void take_option(struct fstab_ctx *c, struct fstab_line *l, struct import_entry *e, const char *w)
 {
@@ -384,6 +422,7 @@ static void take_option(struct fstab_ctx *c, struct fstab_line *l, struct import
 		   has_prefix(w, "uhelper=")) {
 		check_mem(c, import_strv_add(&l->dropped, w));
 	} else {
+		keep_last(c, l, e, w);
 		check_mem(c, import_strv_add(&e->options, w));
 	}
 }
@@ -423,6 +462,11 @@ static void translate(struct fstab_ctx *c, struct fstab_line *l, struct import_e
 	else
 		check_mem(c, r);
 
+	/* mount -t bind/rbind is the same as -o bind/rbind */
+	if (!strcmp(type, "rbind"))
+		l->rbind = true;
+	else if (!strcmp(type, "bind"))
+		l->bind = true;
 	if (l->bind || l->rbind) {
 		e->type = strdup(l->rbind ? "rbind" : "bind");
 		r = import_path_normalize(spec, &e->source);
@@ -452,6 +496,27 @@ static void translate(struct fstab_ctx *c, struct fstab_line *l, struct import_e
 	}
 	if (options_fs_class(type) == FS_VIRTUAL)
 		return; /* the source field ("tmpfs", "proc") only names it in mountinfo */
+	if (options_fs_class(type) == FS_OVERLAY) {
+		/* The same for an overlay's source ("overlay"); its layers are
+		 * option words for mount(8) and keys for a plan. */
+		size_t k = 0;
+		for (size_t i = 0; i < e->options.n; i++) {
+			_cleanup_free_ char *why = NULL;
+			r = import_overlay_option(e, e->options.v[i], &why);
+			if (r == -ENOMEM)
+				c->nomem = true;
+			else if (r < 0)
+				problem(c, l, "%s", why);
+			if (r != 0)
+				free(e->options.v[i]);
+			else
+				e->options.v[k++] = e->options.v[i];
+		}
+		e->options.n = k;
+		if (e->options.v)
+			e->options.v[k] = NULL;
+		return;
+	}
 
 	const char *why = NULL;
 	_cleanup_free_ char *dev = NULL;
@@ -518,6 +583,82 @@ static void network_needs(struct fstab_ctx *c, struct fstab_line *l, struct impo
 		check_mem(c, import_strv_add(&l->notes, "needs the network, but the line names no interface, so no "
 							 "requires: add requires: {link: IF} to wait for one"));
 	}
+}
+
+static void add_target(struct fstab_ctx *c, const char *path, unsigned lineno)
+{
+	if (c->n_targets == c->cap_targets) {
+		size_t cap = c->cap_targets ? c->cap_targets * 2 : 32;
+		struct fstab_target *t = realloc(c->targets, cap * sizeof(*t));
+		if (!t) {
+			c->nomem = true;
+			return;
+		}
+		c->targets = t;
+		c->cap_targets = cap;
+	}
+	char *copy = strdup(path);
+	if (!copy) {
+		c->nomem = true;
+		return;
+	}
+	c->targets[c->n_targets++] = (struct fstab_target){ .path = copy, .lineno = lineno };
+}
+
+static int target_cmp(const void *a, const void *b)
+{
+	const struct fstab_target *x = a, *y = b;
+	int d = strcmp(x->path, y->path);
+	return d ? d : (x->lineno > y->lineno) - (x->lineno < y->lineno);
+}
+
+static int problem_cmp(const void *a, const void *b)
+{
+	const struct import_problem *x = a, *y = b;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Two lines on one mount point.  `mount -a` would stack the second mount
+ * over the first, hiding it; systemd-fstab-generator makes one unit per
+ * mount point and ignores the duplicate line.  Since the two readers of an
+ * fstab disagree, and the first mount is useless under the second either
+ * way, the import refuses the later line instead of guessing: the user
+ * removes one, or writes the stack on purpose (overmount: true, distinct
+ * ids) in the plan.  Sorting keeps this O(n log n) for huge files.
+ */
+static void check_duplicate_targets(struct fstab_ctx *c)
+{
+	if (c->n_targets < 2)
+		return;
+	qsort(c->targets, c->n_targets, sizeof(*c->targets), target_cmp);
+	size_t before = c->probs->n, first = 0;
+	for (size_t i = 1; i < c->n_targets; i++) {
+		if (strcmp(c->targets[first].path, c->targets[i].path) != 0) {
+			first = i;
+			continue;
+		}
+		import_problem(c->probs, c->targets[i].lineno, 0,
+			       "mount point %s is also line %u's: mount(8) would stack this mount over it and systemd "
+			       "ignores the duplicate; a plan mounts one thing per target (remove one line)",
+			       c->targets[i].path, c->targets[first].lineno);
+	}
+	if (c->probs->n == before || c->probs->nomem)
+		return;
+	/* The file's problems are reported in line order: the earlier ones
+	 * are (lines are read in order), the new ones get sorted (one per
+	 * line), then the two runs are merged, the earlier run first on a tie. */
+	struct import_problem *p = c->probs->items, *tmp = malloc(c->probs->n * sizeof(*tmp));
+	if (!tmp) {
+		c->nomem = true;
+		return;
+	}
+	qsort(p + before, c->probs->n - before, sizeof(*p), problem_cmp);
+	size_t i = 0, j = before, o = 0;
+	while (i < before || j < c->probs->n)
+		tmp[o++] = j == c->probs->n || (i < before && problem_cmp(&p[i], &p[j]) <= 0) ? p[i++] : p[j++];
+	memcpy(p, tmp, c->probs->n * sizeof(*p));
+	free(tmp);
 }
 
 static void emit_comment(struct fstab_ctx *c, const char *text)
@@ -607,6 +748,19 @@ static void do_line(struct fstab_ctx *c, unsigned lineno, const char *line, size
 		goto out;
 	}
 	network_needs(c, &l, &e);
+	{
+		_cleanup_free_ char *why = NULL;
+		int r = import_entry_check(&e, &why);
+		if (r == -ENOMEM) {
+			c->nomem = true;
+			goto out;
+		}
+		if (r < 0) {
+			problem(c, &l, "%s", why);
+			goto out;
+		}
+	}
+	add_target(c, e.target, lineno);
 
 	check_mem(c, import_strv_add(&e.comments, head));
 	if (l.dropped.n) {
@@ -654,6 +808,10 @@ int import_fstab(const char *name, const char *text, size_t len, FILE *out, stru
 	}
 	if (fclose(c.body) != 0)
 		c.nomem = true;
+	check_duplicate_targets(&c);
+	for (size_t i = 0; i < c.n_targets; i++)
+		free(c.targets[i].path);
+	free(c.targets);
 
 	if (c.nomem || probs->nomem)
 		return error_set_errno(err, ENOMEM, "import-fstab: %s", name);

@@ -141,6 +141,12 @@ static char *mappings(struct oci_ctx *c, const struct ynode *seq, const char *wh
 			ok = false;
 			continue;
 		}
+		if (size == 0) {
+			/* the kernel refuses a range of no ids when the map is written */
+			oci_problem(c, m, "%s[%zu].size is 0: a range maps at least one id", where, i);
+			ok = false;
+			continue;
+		}
 		fprintf(f, "%s%lu:%lu:%lu", i ? "," : "", cid, hid, size);
 	}
 	if (fclose(f) != 0) {
@@ -204,37 +210,6 @@ static int join_bundle(const char *bundle, const char *rel, char **ret)
 	out[o] = '\0';
 	*ret = TAKE_PTR(out);
 	return 0;
-}
-
-static void add_overlay_layers(struct oci_ctx *c, struct import_entry *e, const char *w, const struct ynode *at)
-{
-	if (!strncmp(w, "lowerdir=", 9)) {
-		const char *p = w + 9;
-		while (*p) {
-			const char *end = strchrnul(p, ':');
-			_cleanup_free_ char *layer = strndup(p, (size_t)(end - p)), *norm = NULL;
-			if (!layer) {
-				c->nomem = true;
-				return;
-			}
-			int r = import_path_normalize(layer, &norm);
-			if (r == -ENOMEM)
-				c->nomem = true;
-			else if (r < 0)
-				oci_problem(c, at, "overlay lower layer '%s' is not an absolute path", layer);
-			else
-				mem(c, import_strv_add(&e->lower, norm));
-			p = *end ? end + 1 : end;
-		}
-		return;
-	}
-	char **dst = !strncmp(w, "upperdir=", 9) ? &e->upper : &e->work;
-	const char *v = strchr(w, '=') + 1;
-	int r = import_path_normalize(v, dst);
-	if (r == -ENOMEM)
-		c->nomem = true;
-	else if (r < 0)
-		oci_problem(c, at, "overlay '%s' is not an absolute path", w);
 }
 
 /* One mounts[i] -> e; false when it has a problem. */
@@ -372,10 +347,13 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 
 	for (size_t k = 0; k < words.n; k++) {
 		const char *w = words.v[k];
-		if (cls == FS_OVERLAY && (!strncmp(w, "lowerdir=", 9) || !strncmp(w, "upperdir=", 9) ||
-					  !strncmp(w, "workdir=", 8)))
-			add_overlay_layers(c, e, w, opts);
-		else
+		_cleanup_free_ char *why = NULL;
+		int r = cls == FS_OVERLAY ? import_overlay_option(e, w, &why) : 0;
+		if (r == -ENOMEM)
+			c->nomem = true;
+		else if (r < 0)
+			oci_problem(c, opts, "%s: %s", where, why);
+		else if (r == 0)
 			mem(c, import_strv_add(&e->options, w));
 	}
 
@@ -403,6 +381,14 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 			mem(c, import_strv_add(&dropped, "ridmap on a non-recursive mount: the same as idmap"));
 	}
 
+	if (c->probs->n == before && !c->nomem) {
+		_cleanup_free_ char *why = NULL;
+		int r = import_entry_check(e, &why);
+		if (r == -ENOMEM)
+			c->nomem = true;
+		else if (r < 0)
+			oci_problem(c, m, "%s: %s", where, why);
+	}
 	if (e->target) {
 		mem(c, import_strv_addf(&e->comments, "%s %s: %s on %s", c->name, where, type ? type : e->type,
 					e->target));
@@ -413,6 +399,61 @@ out:
 	import_strv_free(&dropped);
 	import_strv_free(&words);
 	return c->probs->n == before;
+}
+
+/* A translated mounts[index]. */
+struct oci_mount {
+	struct import_entry e;
+	size_t index;
+};
+
+static int by_target(const void *a, const void *b)
+{
+	const struct oci_mount *x = *(const struct oci_mount *const *)a, *y = *(const struct oci_mount *const *)b;
+	int d = strcmp(x->e.target, y->e.target);
+	return d ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/*
+ * Two mounts on one destination.  The runtimes (runc, crun) mount the list
+ * in order, so a later mount is stacked over the earlier one: that is what
+ * the config means, and the plan says it with overmount: true (its stack
+ * edges keep the file order, below first) and an id of its own, the
+ * mount's index, which no target-named default id can equal.
+ */
+static void stack_duplicates(struct oci_ctx *c, struct oci_mount *ents, size_t n)
+{
+	if (n < 2)
+		return;
+	_cleanup_free_ struct oci_mount **v = malloc(n * sizeof(*v));
+	if (!v) {
+		c->nomem = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = &ents[i];
+	qsort(v, n, sizeof(*v), by_target);
+	for (size_t i = 1; i < n; i++) {
+		struct import_entry *e = &v[i]->e;
+		if (strcmp(v[i - 1]->e.target, e->target) != 0)
+			continue;
+		e->overmount = true;
+		if (asprintf(&e->id, "mounts[%zu]", v[i]->index) < 0) {
+			e->id = NULL;
+			c->nomem = true;
+		}
+		mem(c, import_strv_addf(&e->comments, "  stacked over mounts[%zu] on the same destination, as the runtime "
+						       "mounts them in order",
+					v[i - 1]->index));
+	}
+}
+
+static bool has_target(const struct oci_mount *ents, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ents[i].e.target, path))
+			return true;
+	return false;
 }
 
 /* maskedPaths / readonlyPaths -> normalized list; problems for bad items. */
@@ -464,6 +505,8 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 	_cleanup_free_ char *body = NULL, *line = NULL; /* before the first goto */
 	size_t body_len = 0;
 	FILE *bodyf = NULL;
+	struct oci_mount *ents = NULL;
+	size_t n_ents = 0;
 	int r = 0;
 
 	ydoc_default_limits(&lim);
@@ -536,33 +579,46 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 	if (mounts && !ynode_is_null(mounts) && mounts->kind != YNODE_SEQ) {
 		oci_problem(&c, mounts, "mounts must be a list, not %s", ynode_describe(mounts));
 	} else if (mounts && mounts->kind == YNODE_SEQ) {
-		for (size_t i = 0; i < mounts->n; i++) {
-			struct import_entry e = { 0 };
-			if (translate_mount(&c, mounts->items[i], i, &e) && !c.nomem) {
-				import_write_entry(bodyf, &e);
-				n_entries++;
-				if (e.target && e.type && !strcmp(e.target, "/dev") && strcmp(e.type, "bind") != 0 && strcmp(e.type, "rbind") != 0)
-					dev_fs = true;
-			}
-			import_entry_free(&e);
+		ents = calloc(mounts->n ? mounts->n : 1, sizeof(*ents));
+		if (!ents)
+			c.nomem = true;
+		for (size_t i = 0; ents && i < mounts->n; i++) {
+			struct oci_mount *om = &ents[n_ents];
+			om->index = i;
+			if (translate_mount(&c, mounts->items[i], i, &om->e) && !c.nomem && om->e.target)
+				n_ents++;
+			else
+				import_entry_free(&om->e);
+		}
+		stack_duplicates(&c, ents, n_ents);
+		for (size_t i = 0; i < n_ents; i++) {
+			const struct import_entry *e = &ents[i].e;
+			import_write_entry(bodyf, e);
+			n_entries++;
+			if (!strcmp(e->target, "/dev") && strcmp(e->type, "bind") != 0 && strcmp(e->type, "rbind") != 0)
+				dev_fs = true;
 		}
 	}
 	/* The runtime-spec's default devices: a runtime creates them in the
 	 * container's /dev after mounting it.  A plan applied from a hook
 	 * mounts /dev after the runtime made them, hiding them, so the plan
 	 * brings its own: the host's nodes, bound (what crun and runc do in a
-	 * user namespace, where mknod is not allowed). */
+	 * user namespace, where mknod is not allowed).  A device the config
+	 * mounts itself is left to that mount. */
 	if (dev_fs) {
 		static const char *const devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
 		for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
 			struct import_entry e = { 0 };
+			char path[32];
+			snprintf(path, sizeof(path), "/dev/%s", devices[i]);
+			if (has_target(ents, n_ents, path))
+				continue;
 			mem(&c, import_strv_addf(&e.comments, "runtime-spec default device /dev/%s (crun makes it with "
 							      "mknod; the plan binds the host's)",
 						 devices[i]));
 			e.type = strdup("bind");
-			if (asprintf(&e.source, "/dev/%s", devices[i]) < 0)
-				e.source = NULL;
-			e.target = e.source ? strdup(e.source) : NULL;
+			e.source = strdup(path);
+			e.target = strdup(path);
 			if (!e.type || !e.source || !e.target)
 				c.nomem = true;
 			else
@@ -652,6 +708,9 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 out:
 	if (bodyf)
 		fclose(bodyf);
+	for (size_t i = 0; i < n_ents; i++)
+		import_entry_free(&ents[i].e);
+	free(ents);
 	import_strv_free(&masked);
 	import_strv_free(&readonly);
 	ydoc_free(&doc);

@@ -18,6 +18,8 @@
 
 #include "cleanup.h"
 #include "import.h"
+#include "limits.h"
+#include "options.h"
 
 void import_problems_free(struct import_problems *probs)
 {
@@ -107,6 +109,7 @@ void import_entry_free(struct import_entry *e)
 	free(e->loop_sizelimit);
 	free(e->requires_name);
 	free(e->requires_timeout);
+	free(e->id);
 	*e = (struct import_entry){ 0 };
 }
 
@@ -252,6 +255,9 @@ void import_write_entry(FILE *out, const struct import_entry *e)
 	write_key(out, "upper", e->upper);
 	write_key(out, "work", e->work);
 	write_key(out, "target", e->target);
+	write_key(out, "id", e->id);
+	if (e->overmount)
+		fputs("    overmount: true\n", out);
 	write_list(out, "options", &e->options);
 	if (e->idmap_uid || e->idmap_gid) {
 		const char *sep = "";
@@ -327,5 +333,176 @@ int import_path_normalize(const char *path, char **ret)
 		out[o++] = '/';
 	out[o] = '\0';
 	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+/*
+ * overlayfs's own option words: mount(8) and the OCI runtimes pass layers
+ * as lowerdir=/a:/b, upperdir=, workdir=, where a plan has the keys lower,
+ * upper and work (and refuses the words in options, E211).
+ */
+int import_overlay_option(struct import_entry *e, const char *w, char **why)
+{
+	*why = NULL;
+	if (!strncmp(w, "lowerdir=", 9)) {
+		const char *p = w + 9;
+		if (!*p)
+			return asprintf(why, "option '%s' names no lower layer", w) < 0 ? -ENOMEM : -EINVAL;
+		while (*p) {
+			const char *end = strchrnul(p, ':');
+			_cleanup_free_ char *layer = strndup(p, (size_t)(end - p)), *norm = NULL;
+			if (!layer)
+				return -ENOMEM;
+			int r = import_path_normalize(layer, &norm);
+			if (r == -ENOMEM)
+				return r;
+			if (r < 0)
+				return asprintf(why, "overlay lower layer '%s' is not an absolute path without '..'", layer) < 0
+					       ? -ENOMEM
+					       : -EINVAL;
+			if (import_strv_add(&e->lower, norm) < 0)
+				return -ENOMEM;
+			p = *end ? end + 1 : end;
+		}
+		return 1;
+	}
+	char **dst = !strncmp(w, "upperdir=", 9) ? &e->upper : !strncmp(w, "workdir=", 8) ? &e->work : NULL;
+	if (!dst)
+		return 0;
+	free(*dst);
+	*dst = NULL;
+	int r = import_path_normalize(strchr(w, '=') + 1, dst);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return asprintf(why, "overlay '%s' is not an absolute path without '..'", w) < 0 ? -ENOMEM : -EINVAL;
+	return 1;
+}
+
+/* lowerdir+=, datadir= and friends: layer words a plan has no key for. */
+static bool layer_word(const char *w)
+{
+	static const char *const layer[] = { "lowerdir", "upperdir", "workdir", "datadir" };
+	for (size_t i = 0; i < sizeof(layer) / sizeof(layer[0]); i++) {
+		size_t n = strlen(layer[i]);
+		if (strncmp(w, layer[i], n) == 0 && (w[n] == '=' || w[n] == '+' || w[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* Every range of an id map "inside:outside:count[,...]" counts at least one id. */
+static bool idmap_counts_ok(const char *map)
+{
+	for (const char *p = map; *p;) {
+		size_t len = strcspn(p, ",");
+		const char *c2 = NULL;
+		for (const char *q = p; q < p + len; q++)
+			if (*q == ':')
+				c2 = q;
+		if (!c2 || strspn(c2 + 1, "0") == (size_t)(p + len - c2 - 1))
+			return false;
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
+static bool link_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n >= 1 && n <= 15 && strcspn(s, "/: \t\n") == n && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+static int why_set(char **why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int why_set(char **why, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(why, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*why = NULL;
+		return -ENOMEM;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The rules of the plan language (parse.c, validate.c) that one entry can
+ * break on its own, asked of the entry before it is written, so the import
+ * names the source line with a message about the source, not the plan.
+ * The same table (options.h) decides; cross-entry rules (two mounts on a
+ * target) are the importers' own, and the command's check of the whole
+ * plan (import-cmd.c) catches whatever this list misses.
+ */
+int import_entry_check(const struct import_entry *e, char **why)
+{
+	const struct fs_type *fs = options_fs_type(e->type);
+	enum ir_fs_class cls = options_fs_class(e->type);
+	bool bind = cls == FS_BIND;
+
+	*why = NULL;
+	for (size_t i = 0; i < e->options.n; i++) {
+		const char *w = e->options.v[i];
+		const struct mount_option *o = options_lookup(w);
+		if (layer_word(w))
+			return why_set(why, "option '%s' is an overlay layer, and type %s is no overlay (or the layer "
+					    "word has no plan key)",
+				       w, e->type);
+		if (!o) {
+			if (!*w || (fs && !options_fs_accepts(fs, w)))
+				return why_set(why, "unknown option '%s' for type %s", w, e->type);
+			continue;
+		}
+		switch (o->kind) {
+		case OPT_RECURSIVE:
+		case OPT_NOP:
+			if (!bind && (o->kind == OPT_RECURSIVE || !strcmp(o->word, "bind")))
+				return why_set(why, "option '%s' only applies to a bind mount, not type %s", w, e->type);
+			break;
+		case OPT_SBFLAG:
+			if (bind)
+				return why_set(why, "option '%s' is a filesystem flag: a bind mount cannot change it", w);
+			break;
+		case OPT_ATTR:
+		case OPT_PROPAGATION:
+			break;
+		}
+	}
+	if (e->source && (cls == FS_VIRTUAL || cls == FS_OVERLAY))
+		return why_set(why, "type %s takes no source", e->type);
+	if (!e->source && (cls == FS_BIND || cls == FS_BLOCK || cls == FS_HELPER))
+		return why_set(why, "type %s needs a source", e->type);
+	if (e->source && (bind || cls == FS_BLOCK) && e->source[0] != '/')
+		return why_set(why, "source '%s' of type %s is not an absolute path", e->source, e->type);
+	if (e->loop && cls != FS_BLOCK)
+		return why_set(why, "a loop device holds a block filesystem (ext4, xfs, squashfs, ...), not type %s",
+			       e->type);
+	if (cls == FS_OVERLAY && e->lower.n == 0)
+		return why_set(why, "an overlay needs at least one lower layer (lowerdir=)");
+	if (e->lower.n > MP_MAX_OVERLAY_LOWER)
+		return why_set(why, "%zu overlay lower layers, a plan takes at most %u", e->lower.n,
+			       (unsigned)MP_MAX_OVERLAY_LOWER);
+	if (cls != FS_OVERLAY && (e->lower.n || e->upper || e->work))
+		return why_set(why, "overlay layers on type %s", e->type);
+	if (e->work && !e->upper)
+		return why_set(why, "an overlay with a work directory (workdir=) needs an upper one (upperdir=)");
+	if (e->upper && !e->work)
+		return why_set(why, "an overlay with an upper directory (upperdir=) needs a work one (workdir=)");
+	if (e->idmap_uid || e->idmap_gid) {
+		bool can = (cls == FS_BIND || cls == FS_OVERLAY || cls == FS_BLOCK || cls == FS_VIRTUAL) && fs &&
+			   (fs->flags & FSF_IDMAP);
+		if (!can)
+			return why_set(why, "type %s cannot be an idmapped mount", e->type);
+		if (!e->idmap_uid || !e->idmap_gid)
+			return why_set(why, "an idmapped mount needs both a uid and a gid map, this one has only the %s map",
+				       e->idmap_uid ? "uid" : "gid");
+		if (!idmap_counts_ok(e->idmap_uid) || !idmap_counts_ok(e->idmap_gid))
+			return why_set(why, "an id map range maps no ids (count 0): each count must be at least 1");
+	}
+	if (e->requires == REQUIRE_LINK && !link_name_ok(e->requires_name))
+		return why_set(why, "'%s' is not an interface name (1 to 15 characters without '/', ':' or spaces)",
+			       e->requires_name);
 	return 0;
 }

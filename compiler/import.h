@@ -71,9 +71,27 @@ struct import_entry {
 	char *requires_name;
 	char *requires_timeout; /* "5s", NULL = the default */
 	bool optional;
+	char *id;       /* NULL = the default id, the target */
+	bool overmount; /* stacked on an earlier entry's target on purpose */
 };
 
 void import_entry_free(struct import_entry *e);
+
+/*
+ * An overlay layer word (lowerdir=/a:/b, upperdir=, workdir=) into e's
+ * lower/upper/work.  Returns 1 when w was one, 0 when it is not a layer
+ * word, -EINVAL with *why (malloc'd) for a bad path, -ENOMEM.
+ */
+int import_overlay_option(struct import_entry *e, const char *w, char **why);
+
+/*
+ * Would the plan language refuse this entry on its own (an option the type
+ * does not take, a loop on a type that is no block filesystem, a source on
+ * an overlay, a relative bind source, an idmap with count 0, ...)?  Returns
+ * 0, -EINVAL with *why (malloc'd) saying what is wrong in the source's
+ * terms, or -ENOMEM.  Importers call it before writing an entry.
+ */
+int import_entry_check(const struct import_entry *e, char **why);
 
 /*
  * The YAML writer.  Scalars are written plain when that cannot change their
