@@ -391,20 +391,43 @@ static bool layer_word(const char *w)
 	return false;
 }
 
-/* Every range of an id map "inside:outside:count[,...]" counts at least one id. */
-static bool idmap_counts_ok(const char *map)
+/*
+ * An id map "inside:outside:count[,...]" as the kernel takes it (and the
+ * plan, validate_idmap): at most 340 ranges, each counting at least one
+ * id, none past 2^32, none overlapping another on either side.  Returns
+ * NULL, or what is wrong.  The importers write only decimal numbers.
+ */
+static const char *idmap_problem(const char *map)
 {
-	for (const char *p = map; *p;) {
-		size_t len = strcspn(p, ",");
-		const char *c2 = NULL;
-		for (const char *q = p; q < p + len; q++)
-			if (*q == ':')
-				c2 = q;
-		if (!c2 || strspn(c2 + 1, "0") == (size_t)(p + len - c2 - 1))
-			return false;
-		p += len + (p[len] == ',');
+	uint64_t in[MP_MAX_IDMAP_RANGES], out[MP_MAX_IDMAP_RANGES], cnt[MP_MAX_IDMAP_RANGES];
+	size_t n = 0;
+
+	for (const char *p = map;;) {
+		char *end;
+		if (n == MP_MAX_IDMAP_RANGES)
+			return "more than the kernel's limit of 340 ranges";
+		in[n] = strtoull(p, &end, 10);
+		if (*end != ':')
+			return "a range is inside:outside:count";
+		out[n] = strtoull(end + 1, &end, 10);
+		if (*end != ':')
+			return "a range is inside:outside:count";
+		cnt[n] = strtoull(end + 1, &end, 10);
+		if (*end != ',' && *end != '\0')
+			return "a range is inside:outside:count";
+		if (cnt[n] == 0)
+			return "a range with count 0 maps no ids: each count must be at least 1";
+		if (in[n] + cnt[n] > (1ull << 32) || out[n] + cnt[n] > (1ull << 32))
+			return "a range goes past 2^32";
+		for (size_t k = 0; k < n; k++)
+			if ((in[k] < in[n] + cnt[n] && in[n] < in[k] + cnt[k]) ||
+			    (out[k] < out[n] + cnt[n] && out[n] < out[k] + cnt[k]))
+				return "two ranges overlap";
+		n++;
+		if (!*end)
+			return NULL;
+		p = end + 1;
 	}
-	return true;
 }
 
 static bool link_name_ok(const char *s)
@@ -498,8 +521,11 @@ int import_entry_check(const struct import_entry *e, char **why)
 		if (!e->idmap_uid || !e->idmap_gid)
 			return why_set(why, "an idmapped mount needs both a uid and a gid map, this one has only the %s map",
 				       e->idmap_uid ? "uid" : "gid");
-		if (!idmap_counts_ok(e->idmap_uid) || !idmap_counts_ok(e->idmap_gid))
-			return why_set(why, "an id map range maps no ids (count 0): each count must be at least 1");
+		const char *bad = idmap_problem(e->idmap_uid);
+		if (bad)
+			return why_set(why, "uid map '%s': %s", e->idmap_uid, bad);
+		if ((bad = idmap_problem(e->idmap_gid)))
+			return why_set(why, "gid map '%s': %s", e->idmap_gid, bad);
 	}
 	if (e->requires == REQUIRE_LINK && !link_name_ok(e->requires_name))
 		return why_set(why, "'%s' is not an interface name (1 to 15 characters without '/', ':' or spaces)",
