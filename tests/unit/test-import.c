@@ -2,8 +2,9 @@
  * test-import.c — the importers' shared pieces: every string written as a
  * YAML scalar reads back as the same string (through the same tree loader
  * the plan parser uses), comments cannot break out of their line, paths
- * normalize, UTF-8 is checked; and the fstab importer's option sorting on
- * small inputs.
+ * normalize, UTF-8 is checked; the fstab importer's option sorting on
+ * small inputs; and the per-entry check that keeps an importer from
+ * writing an entry the plan language refuses (import_entry_check).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +57,97 @@ static char *plan_of(const char *fstab)
 		return NULL;
 	}
 	return buf;
+}
+
+/* The problems of importing fstab text: "LINE:message|LINE:message". */
+static char *problems_of(const char *fstab)
+{
+	char *buf = NULL, *out = NULL;
+	size_t len = 0, olen = 0;
+	FILE *f = open_memstream(&buf, &len), *o = open_memstream(&out, &olen);
+	struct import_problems probs = { 0 };
+	struct mp_error err = { 0 };
+	import_fstab("t", fstab, strlen(fstab), f, &probs, &err);
+	fclose(f);
+	for (size_t i = 0; i < probs.n; i++)
+		fprintf(o, "%s%u:%s", i ? "|" : "", probs.items[i].line, probs.items[i].msg);
+	fclose(o);
+	import_problems_free(&probs);
+	free(buf);
+	return out;
+}
+
+/* import_entry_check on a small entry: NULL when it passes, else why. */
+static char *why_of(const char *type, const char *source, const char *option, bool loop, const char *uid,
+		    const char *gid)
+{
+	struct import_entry e = { 0 };
+	char *why = NULL;
+	e.type = strdup(type);
+	e.target = strdup("/t");
+	e.source = source ? strdup(source) : NULL;
+	if (option)
+		import_strv_add(&e.options, option);
+	e.loop = loop;
+	e.idmap_uid = uid ? strdup(uid) : NULL;
+	e.idmap_gid = gid ? strdup(gid) : NULL;
+	int r = import_entry_check(&e, &why);
+	import_entry_free(&e);
+	if (r == 0 && why) {
+		free(why);
+		return strdup("(a reason with return 0)");
+	}
+	return why;
+}
+
+static void entry_checks(void)
+{
+	struct {
+		const char *type, *source, *option;
+		bool loop;
+		const char *uid, *gid, *want; /* want: NULL = passes, else a part of the reason */
+	} cases[] = {
+		{ "tmpfs", NULL, "size=1m", false, NULL, NULL, NULL },
+		{ "tmpfs", NULL, "bogus", false, NULL, NULL, "unknown option 'bogus' for type tmpfs" },
+		{ "tmpfs", NULL, "lowerdir=/a", false, NULL, NULL, "overlay layer" },
+		{ "ext4", "/dev/vdb", "rbind", false, NULL, NULL, "only applies to a bind mount" },
+		{ "bind", "/a", "sync", false, NULL, NULL, "a bind mount cannot change it" },
+		{ "tmpfs", "tmpfs", NULL, false, NULL, NULL, "takes no source" },
+		{ "ext4", NULL, NULL, false, NULL, NULL, "needs a source" },
+		{ "bind", "rel", NULL, false, NULL, NULL, "not an absolute path" },
+		{ "ext4", "/img/a.img", NULL, true, NULL, NULL, NULL },
+		{ "3", "/img/a.img", NULL, true, NULL, NULL, "not type 3" },
+		{ "overlay", NULL, NULL, false, NULL, NULL, "at least one lower layer" },
+		{ "bind", "/a", NULL, false, "0:1000:1", "0:1000:1", NULL },
+		{ "bind", "/a", NULL, false, NULL, "0:1000:1", "only the gid map" },
+		{ "bind", "/a", NULL, false, "0:1000:0", "0:1000:1", "count 0" },
+		{ "bind", "/a", NULL, false, "0:1000:10,5:2000:10", "0:1000:1", "overlap" },
+		{ "bind", "/a", NULL, false, "0:4294967295:2", "0:1000:1", "past 2^32" },
+		{ "proc", NULL, NULL, false, "0:1000:1", "0:1000:1", "cannot be an idmapped mount" },
+		{ "nfs", "h:/e", "anything=goes", false, NULL, NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *why = why_of(cases[i].type, cases[i].source, cases[i].option, cases[i].loop, cases[i].uid,
+				   cases[i].gid);
+		if (!cases[i].want)
+			CHECK(!why, "entry check %zu (%s): passes%s%s", i, cases[i].type, why ? ", but: " : "",
+			      why ? why : "");
+		else
+			CHECK(why && strstr(why, cases[i].want), "entry check %zu (%s): refused with '%s' (got '%s')", i,
+			      cases[i].type, cases[i].want, why ? why : "(passes)");
+		free(why);
+	}
+
+	struct import_entry e = { 0 };
+	char *why = NULL;
+	CHECK_INT(import_overlay_option(&e, "lowerdir=/a//x:/b", &why), 1, "lowerdir= is a layer word");
+	CHECK(e.lower.n == 2 && !strcmp(e.lower.v[0], "/a/x") && !strcmp(e.lower.v[1], "/b"),
+	      "lowerdir= gives the lower layers, top first, normalized");
+	CHECK_INT(import_overlay_option(&e, "size=1m", &why), 0, "size= is no layer word");
+	CHECK_INT(import_overlay_option(&e, "upperdir=up", &why), -EINVAL, "a relative upperdir= is refused");
+	CHECK(why && strstr(why, "upperdir=up"), "and the reason names it");
+	free(why);
+	import_entry_free(&e);
 }
 
 int main(void)
@@ -126,5 +218,31 @@ int main(void)
 	CHECK(plan_of("/dev/vdc /srv ext4 x-systemd.device-timeout=soon 0 0\n") == NULL, "a bad time span is refused");
 	CHECK(plan_of("/a /b none bind,loop 0 0\n") == NULL, "bind with loop is refused");
 	CHECK(plan_of("/dev/vdc /srv ext4 defaults 0 0 \xff\n") == NULL, "a line that is not UTF-8 is refused");
+
+	entry_checks();
+
+	/* translations of the fuzzer's findings (tests/fuzz/crashes/import-fstab) */
+	p = plan_of("overlay /x overlay lowerdir=/a:/b,upperdir=/u,workdir=/w,index=off\n");
+	CHECK(p && strstr(p, "lower: [/a, /b]\n    upper: /u\n    work: /w\n"), "overlay layer words become keys");
+	CHECK(p && !strstr(p, "source:"), "an overlay's fstab source only names it");
+	CHECK(p && strstr(p, "options: [index=off]\n"), "its other options stay");
+	free(p);
+	p = plan_of("/srv/a /b bind defaults\n");
+	CHECK(p && strstr(p, "type: bind\n    source: /srv/a\n"), "the type bind is a bind mount");
+	free(p);
+	p = plan_of("/dev/a /x ext4 ro,nosuid,rw,shared,private\n");
+	CHECK(p && strstr(p, "options: [nosuid, rw, private]\n"), "of contradicting words the last wins, as in mount(8)");
+	CHECK(p && strstr(p, "option ro dropped: the later rw overrides it"), "with a note");
+	free(p);
+	p = problems_of("/dev/a /x ext4 defaults\ntmpfs /y tmpfs bogus\n/dev/b /x/ ext4 defaults\ntmpfs /y/. tmpfs\n");
+	CHECK_STR(p,
+		  "2:unknown option 'bogus' for type tmpfs|3:mount point /x is also line 1's: mount(8) would stack this "
+		  "mount over it and systemd ignores the duplicate; a plan mounts one thing per target (remove one line)",
+		  "a second line on one mount point is refused; problems come in line order");
+	free(p);
+	p = problems_of("/i /x 3 loop\ne /e bind\n");
+	CHECK(p && strstr(p, "1:a loop device holds a block filesystem") && strstr(p, "|2:bind source 'e'"),
+	      "loop on a non-block type and a relative bind source are errors of their lines");
+	free(p);
 	return tap_done();
 }
