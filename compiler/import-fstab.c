@@ -15,8 +15,11 @@
  * Sources given by tag (UUID=, LABEL=, PARTUUID=, PARTLABEL=, ID=) become
  * the udev links under /dev/disk/by-*, resolved when the plan is applied,
  * with a `requires: {device}` so the executor waits for udev to make them.
+ * Overlay layers (lowerdir=, upperdir=, workdir=) become the plan's keys;
+ * of option words that contradict each other the last wins, as in mount(8).
  * Lines that are not mounts (swap, mount point "none", noauto) are kept as
- * comments saying why.  Every malformed line is reported, with its line
+ * comments saying why; two lines on one mount point are refused (see
+ * check_duplicate_targets).  Every malformed line is reported, with its line
  * number and what is wrong, before the import fails.
  */
 #include <ctype.h>

@@ -25,7 +25,8 @@
  * Sources of virtual filesystems ("proc", "shm") only name the mount in
  * mountinfo; the plan mounts them without one, and says so when the name
  * differs from the type.  Relative bind sources are relative to the
- * bundle, as the runtime reads them.  Every problem (a missing destination,
+ * bundle, as the runtime reads them.  Two mounts on one destination are
+ * stacked in list order, as the runtime mounts them (overmount: true).  Every problem (a missing destination,
  * a value of the wrong JSON type, an idmap without maps) is collected with
  * its line:col before the import fails.
  */

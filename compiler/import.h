@@ -13,9 +13,15 @@
  * Problems are collected, never printed: main.c prints them as
  * `FILE:LINE[:COL]: error: message`.
  *
+ * Before an entry is written, import_entry_check asks it the plan
+ * language's per-entry rules, so a source the plan cannot say is a
+ * problem of its line; the command (import-cmd.c) then runs the compiler's
+ * own checks on the whole plan text, so a rule the importers miss still
+ * cannot print a plan `mplan check` refuses.
+ *
  * import-plan.c holds what both importers share: string lists, the entry
- * record and the YAML writer (quoting, comments), and path normalization;
- * import-cmd.c is their command line.
+ * record, the per-entry check and the YAML writer (quoting, comments), and
+ * path normalization; import-cmd.c is their command line.
  */
 #ifndef MOUNTPLAN_IMPORT_H
 #define MOUNTPLAN_IMPORT_H
