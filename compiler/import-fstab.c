@@ -713,6 +713,13 @@ static void do_line(struct fstab_ctx *c, unsigned lineno, const char *line, size
 			goto out;
 		}
 		l.n_fields++;
+		/* \ooo escapes can spell any byte: the decoded field must be UTF-8 too */
+		if (!import_utf8_valid(l.field[l.n_fields - 1], strlen(l.field[l.n_fields - 1]))) {
+			problem(c, &l, "field %zu is not valid UTF-8 once its \\ooo escapes are decoded (a plan is UTF-8 "
+				       "text)",
+				l.n_fields);
+			goto out;
+		}
 		while (i < len && (line[i] == ' ' || line[i] == '\t'))
 			i++;
 	}

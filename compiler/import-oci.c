@@ -230,7 +230,9 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 	const struct ynode *dest_node = ynode_get(m, "destination");
 	if (!dest && (!dest_node || ynode_is_null(dest_node))) /* absent, or `"destination": null` */
 		oci_problem(c, m, "%s has no destination", where);
-	if (opts && !ynode_is_null(opts) && opts->kind != YNODE_SEQ) {
+	if (opts && ynode_is_null(opts))
+		opts = NULL; /* "options": null is no options (a null scalar has no items) */
+	if (opts && opts->kind != YNODE_SEQ) {
 		oci_problem(c, opts, "%s.options must be a list of strings, not %s", where, ynode_describe(opts));
 		opts = NULL;
 	}
