@@ -218,6 +218,7 @@ int main(void)
 	CHECK(plan_of("/dev/vdc /srv ext4 x-systemd.device-timeout=soon 0 0\n") == NULL, "a bad time span is refused");
 	CHECK(plan_of("/a /b none bind,loop 0 0\n") == NULL, "bind with loop is refused");
 	CHECK(plan_of("/dev/vdc /srv ext4 defaults 0 0 \xff\n") == NULL, "a line that is not UTF-8 is refused");
+	CHECK(plan_of("LABEL=My\\216Photos /m ext4\n") == NULL, "a field that decodes to bytes that are not UTF-8 is refused");
 
 	entry_checks();
 
