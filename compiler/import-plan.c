@@ -174,6 +174,29 @@ static bool plain_safe(const char *s)
 	return true;
 }
 
+/*
+ * The length of the UTF-8 sequence at p when it is a character that stays
+ * what it is in a YAML file, else 0: libyaml refuses the C1 controls
+ * U+0080..U+009F, the byte-order mark U+FEFF, U+FFFE and U+FFFF, and reads
+ * NEL (U+0085) and U+2028/U+2029 as line breaks, which would end a comment
+ * or fold a quoted scalar.  ASCII is the caller's business.
+ */
+static size_t yaml_char_len(const char *p)
+{
+	unsigned char c = (unsigned char)*p;
+	size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (!n || strnlen(p, n) < n || !import_utf8_valid(p, n))
+		return 0;
+	const unsigned char *u = (const unsigned char *)p;
+	if (n == 2 && u[0] == 0xc2 && u[1] <= 0x9f)
+		return 0;
+	if (n == 3 && u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xa8 || u[2] == 0xa9))
+		return 0;
+	if (n == 3 && u[0] == 0xef && ((u[1] == 0xbb && u[2] == 0xbf) || (u[1] == 0xbf && u[2] >= 0xbe)))
+		return 0;
+	return n;
+}
+
 void import_write_scalar(FILE *out, const char *s)
 {
 	if (plain_safe(s)) {
@@ -182,12 +205,30 @@ void import_write_scalar(FILE *out, const char *s)
 	}
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+		if (*p == '"' || *p == '\\') {
 			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
+		} else if (*p < 0x20 || *p == 0x7f) {
 			fprintf(out, "\\x%02x", *p);
-		else
+		} else if (*p >= 0x80) {
+			/* a character the file may not hold is written as its escape,
+			 * which reads back as the same character */
+			size_t n = yaml_char_len((const char *)p);
+			if (n) {
+				fwrite(p, 1, n, out);
+			} else if (p[0] >= 0xc2 && p[0] <= 0xdf && p[1]) { /* U+0080..U+009F */
+				fprintf(out, "\\x%02x", (unsigned)((p[0] & 0x1f) << 6 | (p[1] & 0x3f)));
+				n = 2;
+			} else if ((p[0] & 0xf0) == 0xe0 && p[1] && p[2]) { /* U+2028, U+FEFF, ... */
+				fprintf(out, "\\u%04x", (unsigned)((p[0] & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f)));
+				n = 3;
+			} else {
+				fputc(*p, out); /* not UTF-8: the importers refuse such text before */
+				n = 1;
+			}
+			p += n - 1;
+		} else {
 			fputc(*p, out);
+		}
 	}
 	fputc('"', out);
 }
@@ -204,8 +245,9 @@ void import_write_comment(FILE *out, const char *indent, const char *text)
 		size_t n = 1;
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x80) {
-			n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 1;
-			if (strnlen(p, n) < n || !import_utf8_valid(p, n)) {
+			/* nor may it hold the characters YAML refuses (C1 controls, BOM) */
+			n = yaml_char_len(p);
+			if (!n) {
 				fputc('?', out);
 				p++;
 				continue;
@@ -430,6 +472,18 @@ static const char *idmap_problem(const char *map)
 	}
 }
 
+/* Is one normalized path a, or inside, the other?  (overlayfs refuses that
+ * for upper/work with EINVAL, for a lower layer and upper with ELOOP.) */
+static bool paths_nest(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > lb)
+		return paths_nest(b, a);
+	if (la == 1) /* "/" holds every path */
+		return true;
+	return strncmp(a, b, la) == 0 && (b[la] == '\0' || b[la] == '/');
+}
+
 static bool link_name_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -509,6 +563,14 @@ int import_entry_check(const struct import_entry *e, char **why)
 			       (unsigned)MP_MAX_OVERLAY_LOWER);
 	if (cls != FS_OVERLAY && (e->lower.n || e->upper || e->work))
 		return why_set(why, "overlay layers on type %s", e->type);
+	if (e->upper && e->work && paths_nest(e->upper, e->work))
+		return why_set(why, "overlay upper '%s' and work '%s' must be separate directories, neither inside the "
+				    "other",
+			       e->upper, e->work);
+	for (size_t i = 0; e->upper && i < e->lower.n; i++)
+		if (paths_nest(e->lower.v[i], e->upper))
+			return why_set(why, "overlay lower layer '%s' may not be inside upper '%s', or hold it",
+				       e->lower.v[i], e->upper);
 	if (e->work && !e->upper)
 		return why_set(why, "an overlay with a work directory (workdir=) needs an upper one (upperdir=)");
 	if (e->upper && !e->work)

@@ -138,6 +138,28 @@ static void entry_checks(void)
 		free(why);
 	}
 
+	struct import_entry ov = { 0 };
+	char *ovwhy = NULL;
+	ov.type = strdup("overlay");
+	ov.target = strdup("/t");
+	import_overlay_option(&ov, "lowerdir=/var", &ovwhy);
+	import_overlay_option(&ov, "upperdir=/var/u", &ovwhy);
+	import_overlay_option(&ov, "workdir=/w", &ovwhy);
+	CHECK_INT(import_entry_check(&ov, &ovwhy), -EINVAL, "a lower layer holding upper is refused");
+	CHECK(ovwhy && strstr(ovwhy, "'/var' may not be inside upper"), "and the reason names the layer");
+	free(ovwhy);
+	ovwhy = NULL;
+	free(ov.upper);
+	ov.upper = strdup("/w/up");
+	CHECK_INT(import_entry_check(&ov, &ovwhy), -EINVAL, "upper inside work is refused");
+	free(ovwhy);
+	ovwhy = NULL;
+	free(ov.upper);
+	ov.upper = strdup("/varx");
+	CHECK_INT(import_entry_check(&ov, &ovwhy), 0, "/varx is not inside /var");
+	free(ovwhy);
+	import_entry_free(&ov);
+
 	struct import_entry e = { 0 };
 	char *why = NULL;
 	CHECK_INT(import_overlay_option(&e, "lowerdir=/a//x:/b", &why), 1, "lowerdir= is a layer word");
@@ -157,6 +179,7 @@ int main(void)
 		"a: b",     "a,b",   "[x]", "{y}",   "#c",      "say \"hi\"", "back\\slash", "tab\there",
 		"new\nline", "é ü", "",    "0:100000:65536", "/dev/disk/by-label/My\\x20Photos", "*alias", "&a", "!tag",
 		"%percent", "@at",  "`tick", "size=64m", "mode=1777", "lowerdir+",
+		"c1\xc2\x82" "control", "bom\xef\xbb\xbf", "non\xef\xbf\xbe" "char", "nel\xc2\x85", "\xc2\x9f", "ls\xe2\x80\xa8" "x", "\xe2\x80\xa9",
 	};
 	tap_plan(0);
 
@@ -174,6 +197,16 @@ int main(void)
 		import_write_comment(f, "  ", "one\ntwo\r\xff\xfe end");
 		fclose(f);
 		CHECK_STR(buf, "  # one?two??? end\n", "control bytes and invalid UTF-8 in a comment become '?'");
+		free(buf);
+	}
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		import_write_comment(f, "", "a\xc2\x82" "b\xef\xbb\xbf" "c \xc3\xa9");
+		fclose(f);
+		CHECK_STR(buf, "# a??b???c \xc3\xa9\n",
+			  "a C1 control or a byte-order mark in a comment is not written as such (libyaml refuses them)");
 		free(buf);
 	}
 
