@@ -320,36 +320,6 @@ static int tag_to_path(const char *s, char **ret, const char **why)
 	return 0;
 }
 
-/*
- * mount(8) applies option words in order, so of "ro,rw" the last one wins;
- * a plan refuses words that contradict each other (E207, E208).  Before w
- * is kept, the earlier words it overrides are taken out, with a note.
- */
-static void keep_last(struct fstab_ctx *c, struct fstab_line *l, struct import_entry *e, const char *w)
-{
-	const struct mount_option *o = options_lookup(w);
-	if (!o || (!o->group && o->kind != OPT_PROPAGATION))
-		return;
-	size_t k = 0;
-	for (size_t i = 0; i < e->options.n; i++) {
-		const char *old = e->options.v[i];
-		const struct mount_option *p = options_lookup(old);
-		bool overridden = p && strcmp(old, w) != 0 &&
-				  ((o->group && p->group == o->group) ||
-				   (o->kind == OPT_PROPAGATION && p->kind == OPT_PROPAGATION));
-		if (overridden) {
-			check_mem(c, import_strv_addf(&l->notes, "option %s dropped: the later %s overrides it, as in mount(8)",
-						      old, w));
-			free(e->options.v[i]);
-		} else {
-			e->options.v[k++] = e->options.v[i];
-		}
-	}
-	e->options.n = k;
-	if (e->options.v)
-		e->options.v[k] = NULL;
-}
-
 /* Sort one option word into kept, translated or dropped. */
 static void take_option(struct fstab_ctx *c, struct fstab_line *l, struct import_entry *e, const char *w)
 {
@@ -425,8 +395,8 @@ static void take_option(struct fstab_ctx *c, struct fstab_line *l, struct import
 		   has_prefix(w, "uhelper=")) {
 		check_mem(c, import_strv_add(&l->dropped, w));
 	} else {
-		keep_last(c, l, e, w);
-		check_mem(c, import_strv_add(&e->options, w));
+		/* mount(8) applies option words in order: of "ro,rw" the last wins */
+		check_mem(c, import_option_add(e, w, &l->notes, "as in mount(8)"));
 	}
 }
 

@@ -356,8 +356,8 @@ static bool translate_mount(struct oci_ctx *c, const struct ynode *m, size_t i, 
 			c->nomem = true;
 		else if (r < 0)
 			oci_problem(c, opts, "%s: %s", where, why);
-		else if (r == 0)
-			mem(c, import_strv_add(&e->options, w));
+		else if (r == 0) /* the runtimes apply the words in order too: the last wins */
+			mem(c, import_option_add(e, w, &dropped, "as the runtime applies options in order"));
 	}
 
 	/* OCI 1.1: maps on the mount itself make it idmapped; `idmap` without

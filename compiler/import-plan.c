@@ -378,6 +378,35 @@ int import_path_normalize(const char *path, char **ret)
 	return 0;
 }
 
+int import_option_add(struct import_entry *e, const char *w, struct import_strv *notes, const char *how)
+{
+	const struct mount_option *o = options_lookup(w);
+	if (o && (o->group || o->kind == OPT_PROPAGATION)) {
+		size_t k = 0;
+		int r = 0;
+		for (size_t i = 0; i < e->options.n; i++) {
+			const char *old = e->options.v[i];
+			const struct mount_option *p = options_lookup(old);
+			bool overridden = p && strcmp(old, w) != 0 &&
+					  ((o->group && p->group == o->group) ||
+					   (o->kind == OPT_PROPAGATION && p->kind == OPT_PROPAGATION));
+			if (overridden) {
+				if (r == 0)
+					r = import_strv_addf(notes, "option %s dropped: the later %s overrides it, %s", old, w, how);
+				free(e->options.v[i]);
+			} else {
+				e->options.v[k++] = e->options.v[i];
+			}
+		}
+		e->options.n = k;
+		if (e->options.v)
+			e->options.v[k] = NULL;
+		if (r < 0)
+			return r;
+	}
+	return import_strv_add(&e->options, w);
+}
+
 /*
  * overlayfs's own option words: mount(8) and the OCI runtimes pass layers
  * as lowerdir=/a:/b, upperdir=, workdir=, where a plan has the keys lower,

@@ -84,6 +84,14 @@ struct import_entry {
 void import_entry_free(struct import_entry *e);
 
 /*
+ * Append option word w to e->options the way mount(8) and the OCI runtimes
+ * apply words, in order: an earlier word w contradicts (ro before rw, two
+ * atime words, two propagation words), which a plan refuses (E207, E208),
+ * is taken out, with a line in notes ending in `how`.  Returns 0 or -ENOMEM.
+ */
+int import_option_add(struct import_entry *e, const char *w, struct import_strv *notes, const char *how);
+
+/*
  * An overlay layer word (lowerdir=/a:/b, upperdir=, workdir=) into e's
  * lower/upper/work.  Returns 1 when w was one, 0 when it is not a layer
  * word, -EINVAL with *why (malloc'd) for a bad path, -ENOMEM.
