@@ -480,6 +480,10 @@ static void path_list(struct oci_ctx *c, const struct ynode *seq, const char *wh
 			c->nomem = true;
 		} else if (r < 0) {
 			oci_problem(c, p, "%s[%zu] '%s' is not an absolute path without '..'", where, i, p->str);
+		} else if (strstr(norm, "${")) {
+			oci_problem(c, p, "%s[%zu] '%s' holds '${', which a plan reads as its ${root} variable", where, i,
+				    p->str);
+			free(norm);
 		} else {
 			mem(c, import_strv_add(out, norm));
 			free(norm);
@@ -566,6 +570,10 @@ int import_oci(const char *name, const char *text, size_t len, const char *bundl
 	bool readonly_root = false;
 	if (rootcfg && rootcfg->kind == YNODE_MAP) {
 		root_path = get_string(&c, rootcfg, "path", "root");
+		if (root_path && strstr(root_path, "${"))
+			oci_problem(&c, ynode_get(rootcfg, "path"), "root.path '%s' holds '${', which a plan reads as its ${root} "
+								    "variable",
+				    root_path);
 		const struct ynode *ro = ynode_get(rootcfg, "readonly");
 		if (ro && !ynode_is_null(ro) && ynode_bool(ro, &readonly_root) < 0)
 			oci_problem(&c, ro, "root.readonly must be true or false, not %s", ynode_describe(ro));

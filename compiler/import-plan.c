@@ -549,6 +549,15 @@ int import_entry_check(const struct import_entry *e, char **why)
 	bool bind = cls == FS_BIND;
 
 	*why = NULL;
+	/* "${root}/x" is a path in the plan's root, and any other "${" is
+	 * refused (E303): a source path that holds one cannot be said */
+	const char *paths[] = { e->target, e->upper, e->work, (bind || cls == FS_BLOCK) ? e->source : NULL,
+				e->requires == REQUIRE_DEVICE ? e->requires_name : NULL };
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]) + e->lower.n; i++) {
+		const char *path = i < sizeof(paths) / sizeof(paths[0]) ? paths[i] : e->lower.v[i - sizeof(paths) / sizeof(paths[0])];
+		if (path && strstr(path, "${"))
+			return why_set(why, "path '%s' holds '${', which a plan reads as its ${root} variable", path);
+	}
 	for (size_t i = 0; i < e->options.n; i++) {
 		const char *w = e->options.v[i];
 		const struct mount_option *o = options_lookup(w);

@@ -125,6 +125,8 @@ static void entry_checks(void)
 		{ "bind", "/a", NULL, false, "0:4294967295:2", "0:1000:1", "past 2^32" },
 		{ "proc", NULL, NULL, false, "0:1000:1", "0:1000:1", "cannot be an idmapped mount" },
 		{ "nfs", "h:/e", "anything=goes", false, NULL, NULL, NULL },
+		{ "bind", "/a/${root}", NULL, false, NULL, NULL, "holds '${'" },
+		{ "nfs", "h:/${x}", NULL, false, NULL, NULL, NULL }, /* a helper's source is no path */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *why = why_of(cases[i].type, cases[i].source, cases[i].option, cases[i].loop, cases[i].uid,
