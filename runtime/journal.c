@@ -149,8 +149,15 @@ static int journal_fail(struct journal *j, int rc, struct mp_error *err, const c
 		return error_set(err, e ? e : EACCES, "journal %s: %s: cannot open (%s%s%s)", j->path, what, msg,
 				 e ? ": " : "", e ? strerror(e) : "");
 	}
-	default:
+	default: {
+		/* SQLITE_IOERR hides the OS error (ENOSPC on a full tmpfs shows up
+		 * as "disk I/O error"): name it when SQLite kept it */
+		int e = j->db ? sqlite3_system_errno(j->db) : 0;
+
+		if (e)
+			return error_set(err, e, "journal %s: %s: %s: %s", j->path, what, msg, strerror(e));
 		return error_set(err, EIO, "journal %s: %s: %s", j->path, what, msg);
+	}
 	}
 }
 
