@@ -37,6 +37,7 @@
 
 #include "cleanup.h"
 #include "import.h"
+#include "paths.h"
 #include "limits.h"
 #include "options.h"
 #include "ytree.h"
@@ -184,33 +185,12 @@ static const char *runtime_extension(const char *w)
  */
 static int join_bundle(const char *bundle, const char *rel, char **ret)
 {
-	_cleanup_free_ char *joined = NULL, *out = NULL;
+	_cleanup_free_ char *joined = NULL;
+	bool escapes; /* ".." stops at "/", as the runtime resolves it */
+
 	if (asprintf(&joined, "%s/%s", bundle, rel) < 0)
 		return -ENOMEM;
-	out = malloc(strlen(joined) + 2);
-	if (!out)
-		return -ENOMEM;
-	size_t o = 0;
-	for (const char *p = joined; *p;) {
-		while (*p == '/')
-			p++;
-		const char *end = strchrnul(p, '/');
-		size_t n = (size_t)(end - p);
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[--o] != '/')
-				;
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p = end;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	*ret = TAKE_PTR(out);
-	return 0;
+	return path_normalize(joined, ret, &escapes);
 }
 
 /* One mounts[i] -> e; false when it has a problem. */

@@ -20,6 +20,7 @@
 #include "import.h"
 #include "limits.h"
 #include "options.h"
+#include "paths.h"
 
 void import_problems_free(struct import_problems *probs)
 {
@@ -348,34 +349,17 @@ void import_write_entry(FILE *out, const struct import_entry *e)
 
 int import_path_normalize(const char *path, char **ret)
 {
+	bool escapes;
+
 	if (path[0] != '/')
 		return -EINVAL;
-	size_t len = strlen(path);
-	_cleanup_free_ char *out = malloc(len + 1);
-	if (!out)
-		return -ENOMEM;
-	size_t o = 0;
-	for (const char *p = path; *p;) {
-		while (*p == '/')
-			p++;
-		const char *end = strchrnul(p, '/');
-		size_t n = (size_t)(end - p);
-		if (n == 0)
-			break;
-		if (n == 2 && p[0] == '.' && p[1] == '.')
+	/* a ".." component is refused, not resolved: in a foreign config it is
+	 * more likely a mistake than a wish to climb (and symlinks would make a
+	 * lexical answer wrong); the rest is the compiler's own normalization */
+	for (const char *p = path; (p = strstr(p, "..")); p += 2)
+		if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
 			return -ELOOP;
-		if (!(n == 1 && p[0] == '.')) {
-			out[o++] = '/';
-			memcpy(out + o, p, n);
-			o += n;
-		}
-		p = end;
-	}
-	if (o == 0)
-		out[o++] = '/';
-	out[o] = '\0';
-	*ret = TAKE_PTR(out);
-	return 0;
+	return path_normalize(path, ret, &escapes);
 }
 
 int import_option_add(struct import_entry *e, const char *w, struct import_strv *notes, const char *how)
