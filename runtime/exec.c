@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -36,6 +37,7 @@
 #include "op-mount.h"
 #include "op-userns.h"
 #include "op-wait.h"
+#include "pathset.h"
 #include "resolve.h"
 #include "undo.h"
 
@@ -90,20 +92,34 @@ int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, con
 	uint32_t n = prog->hdr.n_insns, nr = prog->hdr.n_regs;
 
 	*ctx = (struct exec_ctx){ .prog = prog, .root_path = root_path, .root_fd = root_fd,
-				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1 };
+				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1, .resolved_fd = -1 };
 	ctx->regs = calloc(nr ? nr : 1, sizeof(*ctx->regs));
 	ctx->steps = calloc(n, sizeof(*ctx->steps));
 	ctx->root_pushed = calloc(n, sizeof(*ctx->root_pushed));
 	ctx->root_stack = calloc(n, sizeof(*ctx->root_stack));
-	if (!ctx->regs || !ctx->steps || !ctx->root_pushed || !ctx->root_stack) {
+	ctx->prepared_fd = malloc(n * sizeof(*ctx->prepared_fd));
+	if (!ctx->regs || !ctx->steps || !ctx->root_pushed || !ctx->root_stack || !ctx->prepared_fd) {
 		exec_fini(ctx);
 		return error_set(err, ENOMEM, "out of memory for %" PRIu32 " steps", n);
 	}
 	for (uint32_t i = 0; i < nr; i++)
 		exec_reg_release(&ctx->regs[i]);
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		ctx->steps[i].loop_nr = -1;
+		ctx->prepared_fd[i] = -1;
+	}
 	return 0;
+}
+
+void exec_prepared_invalidate(struct exec_ctx *ctx)
+{
+	if (ctx->prepared_fd)
+		for (uint32_t i = 0; i < ctx->prog->hdr.n_insns; i++)
+			if (ctx->prepared_fd[i] >= 0) {
+				close(ctx->prepared_fd[i]);
+				ctx->prepared_fd[i] = -1;
+			}
+	ctx->prepared_valid = false;
 }
 
 void exec_fini(struct exec_ctx *ctx)
@@ -122,6 +138,12 @@ void exec_fini(struct exec_ctx *ctx)
 		close(ctx->root_fd);
 	if (ctx->park_dir_fd >= 0)
 		close(ctx->park_dir_fd);
+	if (ctx->resolved_fd >= 0)
+		close(ctx->resolved_fd);
+	ctx->resolved_fd = -1;
+	exec_prepared_invalidate(ctx);
+	free(ctx->prepared_fd);
+	ctx->prepared_fd = NULL;
 	free(ctx->regs);
 	free(ctx->steps);
 	free(ctx->root_pushed);
@@ -134,6 +156,7 @@ void exec_fini(struct exec_ctx *ctx)
 
 int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
 {
+	exec_prepared_invalidate(ctx);
 	ctx->root_stack[ctx->n_root_stack++] = ctx->root_fd;
 	ctx->root_fd = new_root_fd;
 	ctx->root_known = false;
@@ -148,6 +171,7 @@ void exec_pop_root(struct exec_ctx *ctx, uint32_t step)
 {
 	if (!ctx->root_pushed[step] || ctx->n_root_stack == 0)
 		return;
+	exec_prepared_invalidate(ctx);
 	close(ctx->root_fd);
 	ctx->root_fd = ctx->root_stack[--ctx->n_root_stack];
 	ctx->root_pushed[step] = 0;
@@ -205,6 +229,67 @@ static int open_src(struct exec_ctx *ctx, const struct mp_insn *in, uint32_t off
 	return resolve_host(S(ctx, off), ret_fd, err);
 }
 
+/*
+ * Whether every path in the root still resolves as it did before op ran: op
+ * creates directories or works on detached objects only.  The others attach,
+ * detach or change mounts in the root, so a target resolved before them may
+ * now be covered.
+ */
+static bool op_keeps_paths(enum op op)
+{
+	switch (op) {
+	case OP_MKDIR: case OP_MKPOINT: case OP_LOOP_ATTACH: case OP_USERNS: case OP_OPEN_TREE:
+	case OP_IDMAP: case OP_SETATTR: case OP_FSOPEN: case OP_FSCONFIG: case OP_FSCONFIG_PATH:
+	case OP_FSCONFIG_LOOP: case OP_FSCONFIG_PARK: case OP_FSMOUNT: case OP_WAIT_LINK:
+	case OP_WAIT_DEVICE: case OP_SKIP_UNLESS_EMPTY: case OP_CLOSE:
+		return true;
+	case OP_END: case OP_ROOT_BIND: case OP_MOVE: case OP_PARK: case OP_UMOUNT: case OP_BIND:
+	case OP_MOUNT: case OP_MOUNT_HELPER: case OP_REMOUNT: case OP_PROPAGATE: case OP_MASK:
+	case OP__COUNT:
+		break;
+	}
+	return false;
+}
+
+static void resolved_drop(struct exec_ctx *ctx)
+{
+	if (ctx->resolved_fd >= 0)
+		close(ctx->resolved_fd);
+	ctx->resolved_fd = -1;
+}
+
+/*
+ * Keep fd (taken over), what the target PATH at strtab offset path resolves
+ * to, for the step mounting there; plain: reached without a symlink.
+ */
+static void resolved_keep(struct exec_ctx *ctx, uint32_t path, int fd, bool plain)
+{
+	resolved_drop(ctx);
+	ctx->resolved_fd = fd;
+	ctx->resolved_path = path;
+	ctx->resolved_plain = plain;
+}
+
+/*
+ * The target of a mounting step: the fd MKDIR/MKPOINT kept for this very
+ * path, else a fresh lookup.  *ret_maybe_root is false when the target
+ * cannot be the root directory itself: a path other than "/" reached
+ * without a symlink (normalized paths have no "..").
+ */
+static int resolve_target(struct exec_ctx *ctx, uint32_t path, int *ret_fd, bool *ret_maybe_root,
+			  struct mp_error *err)
+{
+	*ret_maybe_root = true;
+	if (ctx->resolved_fd >= 0 &&
+	    (ctx->resolved_path == path || strcmp(S(ctx, ctx->resolved_path), S(ctx, path)) == 0)) {
+		*ret_fd = ctx->resolved_fd;
+		*ret_maybe_root = !ctx->resolved_plain || strcmp(S(ctx, path), "/") == 0;
+		ctx->resolved_fd = -1;
+		return 0;
+	}
+	return resolve_in_root(ctx->root_fd, S(ctx, path), ret_fd, err);
+}
+
 /* Whether fd is the root directory itself (a target like "/x -> /" lands there too). */
 static bool is_root_dir(struct exec_ctx *ctx, int fd)
 {
@@ -229,10 +314,11 @@ static bool is_root_dir(struct exec_ctx *ctx, int fd)
  * Attach tree at the resolved target and record the mount's unique id.
  * Onto the root directory: the mount now covering it becomes the root.
  */
-static int attach_tree(struct exec_ctx *ctx, uint32_t i, int tree, int target_fd, struct mp_error *err)
+static int attach_tree(struct exec_ctx *ctx, uint32_t i, int tree, int target_fd, bool maybe_root,
+		       struct mp_error *err)
 {
 	struct step_state *st = &ctx->steps[i];
-	bool onto_root = is_root_dir(ctx, target_fd);
+	bool onto_root = maybe_root && is_root_dir(ctx, target_fd);
 	int r;
 
 	r = mount_move(tree, target_fd, err);
@@ -764,7 +850,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	_cleanup_close_ int fd = -1, src = -1, tree = -1;
 	struct exec_reg *a, *b;
 	enum op op = (enum op)in->op;
-	bool rec = false;
+	bool rec = false, maybe_root = true;
 	int r = 0;
 
 	switch (op) {
@@ -775,9 +861,28 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	case OP_MKPOINT: {
 		const char *path = S(ctx, in->o[0]);
 		uint32_t mode = op == OP_MKDIR ? in->o[1] : in->o[2];
-		bool as_file = false;
+		bool as_file = false, plain;
 		struct stat sst;
 
+		/* the common case: it is all there already: the fd prepare kept, or one lookup, and
+		 * no look at the source */
+		if (ctx->prepared_valid && ctx->prepared_fd[i] >= 0) {
+			fd = ctx->prepared_fd[i];
+			ctx->prepared_fd[i] = -1;
+			r = 0;
+		} else
+			r = resolve_in_root_plain(ctx->root_fd, path, &fd, err);
+		plain = r == 0;
+		if (r == -ELOOP)
+			r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		if (r == 0) {
+			st->created_components = 0;
+			st->existed_before = true;
+			resolved_keep(ctx, in->o[0], TAKE_FD(fd), plain);
+			return 0;
+		}
+		if (r != -ENOENT)
+			return error_wrap(err, "create '%s'", path);
 		if (op == OP_MKPOINT) {
 			/* a host source is the admin's path: a stat is enough; an in-root one is resolved */
 			if (!(in->flags & MP_IF_SRC_IN_ROOT)) {
@@ -793,7 +898,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 			as_file = !S_ISDIR(sst.st_mode);
 		}
 		r = resolve_create_in_root(ctx->root_fd, path, as_file, mode & 07777, (mode & 0666) | 0600,
-					   &st->created_components, NULL, err);
+					   &st->created_components, &fd, err);
 		st->existed_before = st->created_components == 0;
 		if (r < 0 && st->created_components > 0) {
 			/* take back what this failed step made; the error stays the step's */
@@ -804,6 +909,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		}
 		if (r < 0)
 			return error_wrap(err, "create '%s'", path);
+		resolved_keep(ctx, in->o[0], TAKE_FD(fd), false);
 		return 0;
 	}
 	case OP_ROOT_BIND: {
@@ -941,9 +1047,9 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	case OP_MOVE:
 		r = reg_get(ctx, in->o[0], REG_TREE, &a, err);
 		if (r == 0)
-			r = resolve_in_root(ctx->root_fd, S(ctx, in->o[1]), &fd, err);
+			r = resolve_target(ctx, in->o[1], &fd, &maybe_root, err);
 		if (r == 0)
-			r = attach_tree(ctx, i, a->fd, fd, err);
+			r = attach_tree(ctx, i, a->fd, fd, maybe_root, err);
 		return r < 0 ? error_wrap(err, "attach at '%s'", S(ctx, in->o[1])) : 0;
 	case OP_PARK:
 		return do_park(ctx, i, in, err);
@@ -973,9 +1079,9 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		if (r == 0)
 			r = mount_setattr_fd(tree, rec, in->o[3], in->o[4], 0, -1, err);
 		if (r == 0)
-			r = resolve_in_root(ctx->root_fd, path, &fd, err);
+			r = resolve_target(ctx, in->o[1], &fd, &maybe_root, err);
 		if (r == 0)
-			r = attach_tree(ctx, i, tree, fd, err);
+			r = attach_tree(ctx, i, tree, fd, maybe_root, err);
 		return r < 0 ? error_wrap(err, "bind '%s' at '%s'", S(ctx, in->o[0]), path) : 0;
 	}
 	case OP_MOUNT:
@@ -985,10 +1091,10 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		const char *source = S(ctx, in->o[1]);
 		bool onto_root;
 
-		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		r = resolve_target(ctx, in->o[2], &fd, &maybe_root, err);
 		if (r < 0)
 			return error_wrap(err, "target");
-		onto_root = is_root_dir(ctx, fd);
+		onto_root = maybe_root && is_root_dir(ctx, fd);
 		if (op == OP_MOUNT) {
 			if (in->flags & MP_IF_SRC_IN_ROOT) {
 				r = resolve_in_root(ctx->root_fd, source, &src, err);
@@ -1023,7 +1129,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	case OP_MASK: {
 		const char *path = S(ctx, in->o[0]);
 
-		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		r = resolve_target(ctx, in->o[0], &fd, &maybe_root, err);
 		if (r == -ENOENT) { /* nothing there to hide */
 			*skipped = true;
 			return 0;
@@ -1031,7 +1137,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		if (r == 0)
 			r = mount_mask(fd, &tree, err);
 		if (r == 0)
-			r = attach_tree(ctx, i, tree, fd, err);
+			r = attach_tree(ctx, i, tree, fd, maybe_root, err);
 		return r < 0 ? error_wrap(err, "mask '%s'", path) : 0;
 	}
 	case OP_WAIT_LINK:
@@ -1130,12 +1236,17 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		bool skipped = false;
 		struct mp_error serr;
 		uint64_t t0 = now_ns();
-		int r, sig;
+		int r, sig = 0;
 
 		error_clear(&serr);
 		if (i == fault.kill_at && !fault.kill_after)
 			raise(SIGKILL);
-		if (ctx->check_signals && (sig = pending_stop()) != 0)
+		/* a pending signal costs a syscall to see: looked for once per EXEC_SIGNAL_CHECK_NS */
+		if (ctx->check_signals && t0 - ctx->signals_checked_ns >= EXEC_SIGNAL_CHECK_NS) {
+			ctx->signals_checked_ns = t0;
+			sig = pending_stop();
+		}
+		if (sig != 0)
 			/* a signal between steps stops the run; undo runs before it is delivered */
 			r = error_set(&serr, EINTR, "interrupted by %s before this step", strsignal(sig));
 		else if (i == fault.fail_at)
@@ -1144,6 +1255,10 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 			r = exec_step(ctx, i, &next, &skipped, &serr);
 		if (i == fault.kill_at && fault.kill_after)
 			raise(SIGKILL);
+		if (r < 0 || !op_keeps_paths((enum op)in->op))
+			resolved_drop(ctx);
+		if (r < 0) /* what the failure or its undo changed was not foreseen by exec_prepare */
+			exec_prepared_invalidate(ctx);
 		if (in->op != OP_WAIT_LINK && in->op != OP_WAIT_DEVICE)
 			st->duration_ns = now_ns() - t0;
 		/* the plan location is formatted only when something is said about the step */
@@ -1190,6 +1305,7 @@ int exec_run(struct exec_ctx *ctx, struct mp_error *err)
 		i = next;
 	}
 	/* END: registers still open are closed (the mounts they led to stay) */
+	resolved_drop(ctx);
 	for (uint32_t k = 0; k < p->hdr.n_regs; k++)
 		exec_reg_release(&ctx->regs[k]);
 	return 0;
@@ -1204,62 +1320,157 @@ static const char *insn_path(const struct exec_ctx *ctx, const struct mp_insn *i
 	return NULL;
 }
 
+/*
+ * The prepare scan's view of the mounts the run will make, in program
+ * order (a jump only skips mounts, so this is an over-estimate): which
+ * targets were reached without a symlink, where mounts will be attached,
+ * and whether every attach so far had such a target.  While that holds, a
+ * mount point's prepared fd stays right for its step unless a mount goes on
+ * its path or a textual prefix of it.
+ */
+struct prepare_scan {
+	struct pathset plain;    /* MKDIR/MKPOINT paths whose existing part has no symlink */
+	struct pathset attached; /* targets of the attaching steps so far */
+	bool all_plain;          /* every attach so far was on a path in `plain` */
+	uint32_t fd_budget;      /* prepared fds we may still keep open */
+};
+
+/* Open fds the prepare scan may keep: raise the soft RLIMIT_NOFILE towards the hard one if needed. */
+static uint32_t prepare_fd_budget(uint32_t wanted)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < (rlim_t)wanted + EXEC_FD_RESERVE && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit more = rl;
+
+		more.rlim_cur = (rlim_t)wanted + EXEC_FD_RESERVE < rl.rlim_max ? (rlim_t)wanted + EXEC_FD_RESERVE
+									       : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			rl = more;
+	}
+	return rl.rlim_cur > EXEC_FD_RESERVE ? (uint32_t)(rl.rlim_cur - EXEC_FD_RESERVE < wanted
+							   ? rl.rlim_cur - EXEC_FD_RESERVE : wanted) : 0;
+}
+
+/*
+ * MKDIR/MKPOINT intent: does PATH exist now, and if not how many trailing
+ * components are missing.  An existing PATH that no mount of the run can
+ * cover before its step keeps its fd (ctx->prepared_fd[i]).
+ */
+static void prepare_mount_point(struct exec_ctx *ctx, struct prepare_scan *scan, uint32_t i, const char *path)
+{
+	struct step_state *st = &ctx->steps[i];
+	uint32_t k = path_components(path);
+	struct mp_error e;
+	int fd = -1, r;
+	bool plain;
+
+	r = resolve_in_root_plain(ctx->root_fd, path, &fd, &e);
+	plain = r == 0 || r == -ENOENT;
+	if (r == -ELOOP)
+		r = resolve_in_root(ctx->root_fd, path, &fd, &e);
+	st->existed_before = r == 0;
+	st->created_components = 0;
+	if (plain && pathset_add(&scan->plain, path) < 0)
+		plain = false;
+	if (r == 0 && plain && scan->all_plain && scan->fd_budget > 0 &&
+	    !pathset_has_prefix_of(&scan->attached, path)) {
+		ctx->prepared_fd[i] = TAKE_FD(fd);
+		scan->fd_budget--;
+	}
+	if (fd >= 0)
+		close(fd);
+	/* how many trailing components are missing now */
+	while (!st->existed_before && k > 0) {
+		char prefix[4096];
+		int pfd = -1;
+
+		if (path_prefix(path, k, prefix, sizeof(prefix)) < 0 ||
+		    resolve_in_root(ctx->root_fd, prefix, &pfd, &e) == 0) {
+			if (pfd >= 0)
+				close(pfd);
+			break;
+		}
+		st->created_components++;
+		k--;
+	}
+}
+
+/* A step will attach a mount at target. */
+static void prepare_attach(struct prepare_scan *scan, const char *target)
+{
+	if (!pathset_has(&scan->plain, target) || pathset_add(&scan->attached, target) < 0)
+		scan->all_plain = false;
+}
+
+/* REMOUNT/PROPAGATE intent: the mount's attributes or propagation before the step. */
+static void prepare_prior_state(struct exec_ctx *ctx, uint32_t i, const char *path)
+{
+	struct step_state *st = &ctx->steps[i];
+	_cleanup_close_ int fd = -1;
+	struct mp_error e;
+
+	if (resolve_mount_root(ctx, path, &fd, &e) < 0)
+		return;
+	if (ctx->prog->insns[i].op == OP_REMOUNT)
+		mount_attr_of(fd, &st->prior_attr, &e);
+	else
+		mount_propagation_of(fd, &st->prior_propagation, &e);
+}
+
 int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
 {
 	const struct program *p = ctx->prog;
+	struct prepare_scan scan = { .all_plain = true };
+	uint32_t n = p->hdr.n_insns, points = 0;
 
-	(void)err;
-	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+	for (uint32_t i = 0; i < n; i++)
+		points += p->insns[i].op == OP_MKDIR || p->insns[i].op == OP_MKPOINT;
+	if (pathset_init(&scan.plain, points) < 0 || pathset_init(&scan.attached, n) < 0) {
+		pathset_free(&scan.plain);
+		return error_set(err, ENOMEM, "out of memory for %" PRIu32 " steps", n);
+	}
+	scan.fd_budget = prepare_fd_budget(points);
+	for (uint32_t i = 0; i < n; i++) {
 		const struct mp_insn *in = &p->insns[i];
-		struct step_state *st = &ctx->steps[i];
-		const char *path = insn_path(ctx, in);
-		struct mp_error e;
-		int fd = -1;
 
-		if (!path)
-			continue;
 		switch ((enum op)in->op) {
 		case OP_MKDIR:
-		case OP_MKPOINT: {
-			uint32_t k = path_components(path);
-
-			st->existed_before = resolve_in_root(ctx->root_fd, path, &fd, &e) == 0;
-			st->created_components = 0;
-			/* how many trailing components are missing now */
-			while (!st->existed_before && k > 0) {
-				char prefix[4096];
-				int pfd = -1;
-
-				if (path_prefix(path, k, prefix, sizeof(prefix)) < 0 ||
-				    resolve_in_root(ctx->root_fd, prefix, &pfd, &e) == 0) {
-					if (pfd >= 0)
-						close(pfd);
-					break;
-				}
-				st->created_components++;
-				k--;
-			}
+		case OP_MKPOINT:
+			prepare_mount_point(ctx, &scan, i, S(ctx, in->o[0]));
 			break;
-		}
 		case OP_REMOUNT:
 		case OP_PROPAGATE:
-			if (resolve_mount_root(ctx, path, &fd, &e) == 0) {
-				if (in->op == OP_REMOUNT)
-					mount_attr_of(fd, &st->prior_attr, &e);
-				else
-					mount_propagation_of(fd, &st->prior_propagation, &e);
-			}
+			prepare_prior_state(ctx, i, S(ctx, in->o[0]));
 			break;
-		case OP_END: case OP_ROOT_BIND: case OP_LOOP_ATTACH: case OP_USERNS: case OP_OPEN_TREE:
-		case OP_IDMAP: case OP_SETATTR: case OP_FSOPEN: case OP_FSCONFIG: case OP_FSCONFIG_PATH:
-		case OP_FSCONFIG_LOOP: case OP_FSCONFIG_PARK: case OP_FSMOUNT: case OP_MOVE: case OP_PARK:
-		case OP_UMOUNT: case OP_BIND: case OP_MOUNT: case OP_MOUNT_HELPER: case OP_MASK:
-		case OP_WAIT_LINK: case OP_WAIT_DEVICE: case OP_SKIP_UNLESS_EMPTY: case OP_CLOSE: case OP__COUNT:
+		case OP_MOVE:
+		case OP_BIND:
+			prepare_attach(&scan, S(ctx, in->o[1]));
+			break;
+		case OP_MOUNT:
+		case OP_MOUNT_HELPER:
+			prepare_attach(&scan, S(ctx, in->o[2]));
+			break;
+		case OP_MASK:
+			prepare_attach(&scan, S(ctx, in->o[0]));
+			break;
+		case OP_ROOT_BIND: /* a new mount on the root: nothing resolved before it is current */
+		case OP_PARK:
+		case OP_UMOUNT:
+			scan.all_plain = false;
+			break;
+		case OP_END: case OP_LOOP_ATTACH: case OP_USERNS: case OP_OPEN_TREE: case OP_IDMAP:
+		case OP_SETATTR: case OP_FSOPEN: case OP_FSCONFIG: case OP_FSCONFIG_PATH: case OP_FSCONFIG_LOOP:
+		case OP_FSCONFIG_PARK: case OP_FSMOUNT: case OP_WAIT_LINK: case OP_WAIT_DEVICE:
+		case OP_SKIP_UNLESS_EMPTY: case OP_CLOSE: case OP__COUNT:
 			break;
 		}
-		if (fd >= 0)
-			close(fd);
 	}
+	pathset_free(&scan.plain);
+	pathset_free(&scan.attached);
+	ctx->prepared_valid = true;
 	return 0;
 }
 

@@ -48,6 +48,10 @@
 #define EXEC_NO_STEP UINT32_MAX
 #define EXEC_LOOP_TAG_MAX 64
 #define EXEC_PARK_DIR "/run/mountplan/park"
+/* How often exec_run asks for pending stop signals: a step boundary at most this long after one arrives. */
+#define EXEC_SIGNAL_CHECK_NS 1000000u
+/* Open fds exec_prepare leaves for everything else (overlay layers, the journal, helpers). */
+#define EXEC_FD_RESERVE 256u
 
 enum reg_kind {
 	REG_EMPTY,
@@ -114,7 +118,22 @@ struct exec_ctx {
 	int park_dir_fd;        /* park_dir, opened on first PARK */
 	bool no_lowerdir_plus;  /* test hook: act as if the kernel lacked overlay lowerdir+ */
 	bool check_signals;     /* the caller blocked SIGINT/SIGTERM/SIGHUP/SIGQUIT: a pending one
-	                         * fails the run at the next step boundary, so it is rolled back */
+	                         * fails the run at a step boundary (looked for at most every
+	                         * EXEC_SIGNAL_CHECK_NS), so it is rolled back */
+	uint64_t signals_checked_ns; /* when exec_run last asked the kernel for pending signals */
+	/* The target MKDIR/MKPOINT just resolved (or made), handed over to the step that mounts
+	 * on the same PATH: one lookup per mount point, and the mount lands on the very
+	 * directory that step checked.  Dropped by every step that may change what a path
+	 * resolves to (exec.c: op_keeps_paths). */
+	int resolved_fd;
+	uint32_t resolved_path; /* strtab offset of its PATH */
+	bool resolved_plain;    /* it was reached without a symlink */
+	/* Per step: the O_PATH fd exec_prepare found MKDIR/MKPOINT's PATH at, kept when no
+	 * mount of the run can cover it before the step (exec.c: prepare_scan), so the step
+	 * does not look it up again; -1 otherwise.  All closed once prepared_valid goes false
+	 * (a mount on the root, an optional entry undone, a failure). */
+	int *prepared_fd;
+	bool prepared_valid;
 	struct exec_hooks hooks;
 };
 
@@ -142,6 +161,9 @@ void exec_fini(struct exec_ctx *ctx);
 
 /* Internal to exec.c and undo.c: release what register r holds. */
 void exec_reg_release(struct exec_reg *r);
+
+/* Close the fds exec_prepare kept: from now on every step looks its path up itself. */
+void exec_prepared_invalidate(struct exec_ctx *ctx);
 
 /* Internal to exec.c and undo.c: make fd the root, pushing the old one (mount onto "/"). */
 int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd);

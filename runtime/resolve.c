@@ -56,6 +56,19 @@ int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error 
 	return resolve_in_root_flags(root_fd, path, O_PATH, ret_fd, err);
 }
 
+int resolve_in_root_plain(int root_fd, const char *path, int *ret_fd, struct mp_error *err)
+{
+	int fd;
+
+	do
+		fd = sys_openat2(root_fd, relative_of(path), O_PATH | O_CLOEXEC, RESOLVE_SCOPE | RESOLVE_NO_SYMLINKS);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0)
+		return error_set_errno(err, errno, "openat2 '%s' in root without symlinks", path);
+	*ret_fd = fd;
+	return 0;
+}
+
 int resolve_host(const char *path, int *ret_fd, struct mp_error *err)
 {
 	int fd = open(path, O_PATH | O_CLOEXEC);

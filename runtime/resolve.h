@@ -25,6 +25,14 @@
 /* Open PATH (absolute, normalized, "/" = the root) inside root_fd as an O_PATH fd (symlinks followed, in root). */
 int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error *err);
 
+/*
+ * Like resolve_in_root, but every component must be a real directory entry:
+ * -ELOOP when a symlink is on the way.  -ENOENT then also means the existing
+ * part of PATH has no symlink.  exec.c uses it to know that what PATH resolves
+ * to can only be changed by a mount on PATH or on one of its textual prefixes.
+ */
+int resolve_in_root_plain(int root_fd, const char *path, int *ret_fd, struct mp_error *err);
+
 /* Like resolve_in_root with extra open flags (O_DIRECTORY, O_RDONLY instead of O_PATH...). */
 int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *ret_fd, struct mp_error *err);
 
