@@ -140,7 +140,14 @@ struct yblock {
 	_Alignas(16) unsigned char data[];
 };
 
-#define YBLOCK_SIZE (64u * 1024u)
+/*
+ * 1 MiB: above glibc's mmap threshold (128 KiB), so each block is its own
+ * mapping and ydoc_free gives the whole tree back to the kernel.  64 KiB
+ * blocks came from the heap, interleaved with the strings the parser keeps,
+ * and stayed resident after the tree was freed: at 100,000 mounts the peak
+ * RSS of `mplan compile` went from 220 MB to 164 MB (/usr/bin/time -v).
+ */
+#define YBLOCK_SIZE (1024u * 1024u)
 
 /* align: 8 for nodes, 1 for scalar text (a plan is mostly short scalars). */
 static void *block_alloc(struct ydoc *d, size_t n, size_t align)
