@@ -37,6 +37,7 @@
 
 #include "cleanup.h"
 #include "exec.h" /* EXEC_PARK_DIR */
+#include "mount-find.h"
 #include "op-loop.h"
 #include "op-mount.h"
 #include "probe.h"
@@ -51,6 +52,16 @@ struct recover_ctx {
 	bool in_foreign_ns; /* joined the run's mount namespace */
 	int root_fd;
 	FILE *log;
+	/* the run's steps and their new outcomes: a mount's undo also undoes the step that made its mount point */
+	const struct journal_step *steps;
+	struct step_state *out;
+	bool *handled;       /* steps already undone by another step's undo */
+	uint32_t n_steps;
+	uint32_t extra_undone;
+	/* crashed run: its mounts that are no longer at any plan path (moved by a rename), looked up once */
+	struct mount_newer *moved;
+	size_t n_moved;
+	bool moved_known;
 };
 
 static void closedirp_(DIR **d)
@@ -137,9 +148,11 @@ static int recover_locate(struct recover_ctx *c, const char *path, int *ret_pare
 /*
  * Unmount the mount at path if it is the run's: exactly `want` when known,
  * else any id above the watermark.  Returns 1 when unmounted, 0 when there
- * was nothing of the run's there, negative on failure.
+ * was nothing of the run's there, negative on failure.  Used for "/" (a
+ * mount on the root itself, whose path is the run's root on the host);
+ * every other mount goes through recover_umount.
  */
-static int recover_umount(struct recover_ctx *c, const char *path, uint64_t want, struct mp_error *err)
+static int recover_umount_root(struct recover_ctx *c, const char *path, uint64_t want, struct mp_error *err)
 {
 	_cleanup_close_ int parent = -1;
 	char name[256], proc[RESOLVE_PROC_FD_MAX + 300];
@@ -193,6 +206,262 @@ unmounted:
 			return r;
 	}
 	return 1;
+}
+
+static int recover_step_remove(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err);
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * A crashed run recorded no mount ids.  Its mounts are among those with an
+ * id above its watermark below the root; the ones at a plan path are found
+ * there.  Left: the ones a rename moved away from their plan path (listed
+ * once, here).
+ */
+static int recover_list_moved(struct recover_ctx *c, struct mp_error *err)
+{
+	_cleanup_free_ const char **paths = NULL;
+	uint32_t np = 0;
+	size_t keep = 0;
+	int r;
+
+	if (c->moved_known)
+		return 0;
+	r = mount_list_newer(c->root_fd, c->run->facts.mnt_watermark, &c->moved, &c->n_moved, err);
+	if (r < 0)
+		return r;
+	c->moved_known = true;
+	paths = calloc(c->n_steps ? c->n_steps : 1, sizeof(*paths));
+	if (!paths)
+		return error_set(err, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < c->n_steps; i++)
+		if (op_undo(c->steps[i].op) == UNDO_UMOUNT && c->steps[i].path)
+			paths[np++] = c->steps[i].path;
+	qsort(paths, np, sizeof(*paths), cmp_str);
+	for (size_t i = 0; i < c->n_moved; i++) {
+		const char *rel = c->moved[i].rel;
+
+		if (np && bsearch(&rel, paths, np, sizeof(*paths), cmp_str)) {
+			free(c->moved[i].rel);
+			continue;
+		}
+		c->moved[keep++] = c->moved[i];
+	}
+	c->n_moved = keep;
+	return 0;
+}
+
+/*
+ * A crashed run's mount for the step on path: at the path, the mount on top
+ * when its id is above the watermark; else, when the path no longer leads
+ * there (a directory above renamed or replaced), the one mount of the run
+ * moved away from its plan path whose mount point has the same name (the
+ * kernel refuses to rename a mount point itself).  0 and *f filled, or
+ * -ENOENT when there is none.
+ */
+static int recover_find_crashed(struct recover_ctx *c, const char *path, struct mount_found *f, struct mp_error *err)
+{
+	_cleanup_close_ int parent = -1;
+	const char *base = strrchr(path, '/') + 1;
+	uint64_t found = 0;
+	char name[256];
+	struct statx stx;
+	size_t hits = 0;
+	int r;
+
+	r = recover_locate(c, path, &parent, name, sizeof(name), err);
+	if (r == 0 && statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) == 0) {
+		if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+			return error_set(err, ENOSYS, "'%s': no unique mount id (needs Linux 6.8)", path);
+		if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) {
+			if (stx.stx_mnt_id <= c->run->facts.mnt_watermark)
+				return -ENOENT; /* what is there predates the run */
+			f->parent_fd = TAKE_FD(parent);
+			snprintf(f->name, sizeof(f->name), "%s", name);
+			f->in_root = true;
+			f->rel = strdup(path);
+			f->path = strdup(path);
+			if (!f->rel || !f->path)
+				return error_set(err, ENOMEM, "out of memory");
+			return 0;
+		}
+	} else if (r < 0 && r != -ENOENT && r != -ENOTDIR && r != -ELOOP) {
+		return r;
+	}
+	r = recover_list_moved(c, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < c->n_moved; i++) {
+		const char *slash = strrchr(c->moved[i].rel, '/');
+
+		if (c->moved[i].id && slash && strcmp(slash + 1, base) == 0) {
+			hits++;
+			found = c->moved[i].id;
+		}
+	}
+	if (hits == 0)
+		return -ENOENT;
+	if (hits > 1)
+		return error_set(err, EEXIST,
+				 "'%s' no longer leads to a mount, and %zu mounts made since the run began are named '%s' "
+				 "elsewhere in the root: cannot tell which is the run's, left alone",
+				 path, hits, base);
+	for (size_t i = 0; i < c->n_moved; i++)
+		if (c->moved[i].id == found)
+			c->moved[i].id = 0; /* taken: no other step's */
+	return mount_find(c->root_fd, found, f, err);
+}
+
+/*
+ * The step that made the mount point of step `index`, on the same path in
+ * the same plan entry (the compiler puts MKDIR/MKPOINT before the mount),
+ * if it is one this mode undoes; else UINT32_MAX.
+ */
+static uint32_t recover_maker_of(const struct recover_ctx *c, uint32_t index)
+{
+	const struct journal_step *m = &c->steps[index];
+
+	for (uint32_t j = index; j-- > 0 && c->steps[j].entry == m->entry;) {
+		const struct journal_step *s = &c->steps[j];
+
+		if ((s->op != OP_MKDIR && s->op != OP_MKPOINT) || !s->path || strcmp(s->path, m->path) != 0)
+			continue;
+		if (c->handled[j] || s->st.existed_before || s->st.status == STEP_UNDONE)
+			return UINT32_MAX;
+		if (c->mode == RECOVER_ROLLBACK &&
+		    (s->st.created_components == 0 || (s->st.status != STEP_DONE && s->st.status != STEP_UNDO_FAILED)))
+			return UINT32_MAX;
+		if (c->mode == RECOVER_CRASHED && s->would_create == 0)
+			return UINT32_MAX;
+		return j;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * The mount at f is gone: remove what its maker step j created, where the
+ * mount point is now (a rename may have moved it).  The mount point itself
+ * through the parent fd the lookup holds (for a crashed run only if it was
+ * born after the run began); its created parents by the path it has now,
+ * with recover_step_remove's rules.  Step j is then undone here; when any
+ * of this fails it stays as it is and its own undo tries the plan's path.
+ */
+static void recover_remove_point(struct recover_ctx *c, uint32_t j, const struct mount_found *f)
+{
+	const struct journal_step *s = &c->steps[j];
+	struct journal_step moved = *s;
+	struct mp_error e;
+	struct statx stx;
+	int r;
+
+	if (!f->in_root)
+		return;
+	if (c->mode == RECOVER_CRASHED) {
+		/* timestamps come from a coarse clock: allow it to lag the run's start (as recover_removable) */
+		int64_t since = c->run->started_ns - 20 * 1000000;
+
+		if (statx(f->parent_fd, f->name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BTIME, &stx) < 0 ||
+		    !(stx.stx_mask & STATX_BTIME) ||
+		    (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec < since)
+			return;
+	}
+	r = mount_point_remove(f, s->op == OP_MKPOINT, &e);
+	if (r < 0 && r != -ENOENT)
+		return;
+	moved.path = f->rel;
+	if (recover_step_remove(c, &moved, &e) < 0)
+		return;
+	c->handled[j] = true;
+	c->out[j].status = STEP_UNDONE;
+	c->out[j].err = 0;
+	c->extra_undone++;
+	if (c->log)
+		fprintf(c->log, "step %" PRIu32 " %s %s: undone%s%s\n", j, op_name(s->op), s->path,
+			strcmp(f->rel, s->path) ? ", found at " : "", strcmp(f->rel, s->path) ? f->rel : "");
+}
+
+/*
+ * Unmount the run's mount of step `index` (target path, not "/"): found by
+ * its recorded unique id wherever a rename has put it (mount-find.h), or
+ * for a crashed run by recover_find_crashed.  Named as
+ * /proc/self/fd/PARENT/NAME, without MNT_DETACH (see the top).  A mount
+ * moved out of the root is still the run's, by its id, and is unmounted
+ * too; nothing is removed there.  Returns 1 when unmounted, 0 when there
+ * was nothing of the run's, negative on failure.
+ */
+static int recover_umount(struct recover_ctx *c, uint32_t index, const char *path, uint64_t want,
+			  struct mp_error *err)
+{
+	struct mount_found f = { .parent_fd = -1, .fd = -1 };
+	char proc[RESOLVE_PROC_FD_MAX + 300];
+	uint64_t id = want;
+	struct statx stx;
+	uint32_t maker;
+	bool moved;
+	int r;
+
+	r = want ? mount_find(c->root_fd, want, &f, err) : recover_find_crashed(c, path, &f, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		mount_found_release(&f);
+		return error_wrap(err, "find the mount on '%s'", path);
+	}
+	/* our fd on the mount would make it busy */
+	if (f.fd >= 0) {
+		close(f.fd);
+		f.fd = -1;
+	}
+	/* the name may now show another mount on top of ours: checked once more right before */
+	if (statx(f.parent_fd, f.name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0) {
+		r = error_set_errno(err, errno, "statx '%s'", f.path);
+		goto out;
+	}
+	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id <= c->run->facts.mnt_watermark ||
+	    (want && stx.stx_mnt_id != want)) {
+		r = error_set(err, ESTALE,
+			      "'%s': the mount there (id %" PRIu64 ") is not the one this run made (id %" PRIu64 "): left alone",
+			      path, (uint64_t)stx.stx_mnt_id, want);
+		goto out;
+	}
+	id = stx.stx_mnt_id;
+	moved = !f.rel || strcmp(f.rel, path) != 0;
+	resolve_proc_fd(f.parent_fd, proc);
+	snprintf(proc + strlen(proc), sizeof(proc) - strlen(proc), "/%s", f.name);
+	if (umount2(proc, UMOUNT_NOFOLLOW) < 0) {
+		/*
+		 * EBUSY also comes from mounts below this one.  When every one of
+		 * them is newer than the watermark they came with the run's own
+		 * recursive clone (or later steps): detach the tree as a whole.
+		 */
+		if (errno == EBUSY && probe_mounts_below_all_newer(id, c->run->facts.mnt_watermark) &&
+		    umount2(proc, UMOUNT_NOFOLLOW | MNT_DETACH) == 0)
+			goto unmounted;
+		if (errno == EBUSY)
+			r = error_set(err, EBUSY, "unmount '%s'%s%s%s: busy (a process has its cwd or a file in it): kept mounted",
+				      path, moved ? " (now at '" : "", moved ? f.path : "", moved ? "')" : "");
+		else
+			r = error_set_errno(err, errno, "unmount '%s'%s%s%s", path, moved ? " (now at '" : "",
+					    moved ? f.path : "", moved ? "')" : "");
+		goto out;
+	}
+unmounted:
+	if (c->log && moved && f.in_root)
+		fprintf(c->log, "step %" PRIu32 " %s: its mount was found at '%s' (moved by a rename)\n", index, path,
+			f.rel);
+	else if (c->log && moved)
+		fprintf(c->log, "step %" PRIu32 " %s: its mount was found OUTSIDE the root, at '%s'\n", index, path,
+			f.path);
+	maker = recover_maker_of(c, index);
+	if (maker != UINT32_MAX)
+		recover_remove_point(c, maker, &f);
+	r = 1;
+out:
+	mount_found_release(&f);
+	return r;
 }
 
 /* Where the run parked: recorded with the run (older runs: the executor's default). */
@@ -270,7 +539,9 @@ static int recover_step_umount(struct recover_ctx *c, const struct journal_step 
 	}
 	if (!s->path)
 		return error_set(err, EINVAL, "step %" PRIu32 " %s has no target", s->index, op_name(s->op));
-	return recover_umount(c, s->path, want, err);
+	if (strcmp(s->path, "/") == 0)
+		return recover_umount_root(c, s->path, want, err);
+	return recover_umount(c, s->index, s->path, want, err);
 }
 
 /* Loop devices the step attached and that are still bound to the image. */
@@ -401,10 +672,27 @@ static int recover_step_remove(struct recover_ctx *c, const struct journal_step 
 
 	if (s->st.existed_before || !s->path)
 		return 0;
+	total = path_components(s->path);
+	/*
+	 * An applied run created these for sure.  The directory that held the
+	 * shallowest of them was there before the run; when it no longer leads
+	 * to a directory (renamed, replaced by a FIFO or a symlink), what was
+	 * created went with it, and "missing at the path" proves nothing.
+	 */
+	if (c->mode == RECOVER_ROLLBACK && s->st.created_components > 0 && s->st.created_components <= total &&
+	    path_prefix(s->path, total - s->st.created_components, path, sizeof(path)) == 0) {
+		_cleanup_close_ int holder = -1;
+
+		r = resolve_in_root_flags(c->root_fd, path, O_PATH | O_DIRECTORY, &holder, err);
+		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)
+			return error_set(err, -r,
+					 "'%s', which held what the run created of '%s', no longer leads to a directory "
+					 "(renamed or replaced?): not removed",
+					 path, s->path);
+	}
 	n = recover_removable(c, s, c->mode == RECOVER_ROLLBACK ? s->st.created_components : s->would_create, &skip);
 	if (n == 0)
 		return 0;
-	total = path_components(s->path);
 	for (uint32_t i = 0; i < n; i++) {
 		if (path_prefix(s->path, total - skip - i, path, sizeof(path)) < 0)
 			return error_set(err, ENAMETOOLONG, "path '%s' too long", s->path);
@@ -561,18 +849,26 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 			goto out;
 		}
 	out = calloc(n ? n : 1, sizeof(*out));
-	if (!out) {
+	c.handled = calloc(n ? n : 1, sizeof(*c.handled));
+	if (!out || !c.handled) {
 		r = error_set(err, ENOMEM, "out of memory");
 		goto out;
 	}
+	for (uint32_t i = 0; i < n; i++) {
+		out[i] = steps[i].st;
+		out[i].error = NULL;
+		out[i].park_path = steps[i].st.park_path;
+	}
+	c.steps = steps;
+	c.n_steps = n;
+	c.out = out;
 	for (uint32_t i = n; i-- > 0;) {
 		const struct journal_step *s = &steps[i];
 		struct mp_error e = { 0 };
 		int q;
 
-		out[i] = s->st;
-		out[i].error = NULL;
-		out[i].park_path = s->st.park_path;
+		if (c.handled[i])
+			continue; /* undone with the mount on its path (recover_remove_point) */
 		if (!recover_wants(mode, s)) {
 			if (s->st.status == STEP_PENDING)
 				out[i].status = STEP_PENDING; /* not rewritten */
@@ -599,6 +895,7 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 			out[i].status = STEP_PENDING; /* the kernel shows nothing of it: never reached */
 		}
 	}
+	res.undone += c.extra_undone;
 	if (mode == RECOVER_ROLLBACK)
 		res.state = res.failed ? RUN_FAILED : RUN_ROLLED_BACK;
 	else
@@ -615,6 +912,8 @@ out:
 		for (uint32_t i = 0; i < n; i++)
 			free(out[i].error);
 	free(out);
+	free(c.handled);
+	mount_newer_free(c.moved, c.n_moved);
 	journal_steps_free(steps, n);
 	if (c.root_fd >= 0)
 		close(c.root_fd);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -248,6 +249,30 @@ int resolve_mountinfo_id(int fd, uint64_t *ret_id, struct mp_error *err)
 	return 0;
 }
 
+/*
+ * The directory holding a created component, for its removal, found the
+ * way the create found it (inside the root, its symlinks followed).  The
+ * root's owner may be exchanging a directory above it with a FIFO or a
+ * symlink right now (rename exchange): while the path does not lead to a
+ * directory it is tried again, a bounded number of times, before the
+ * failure is reported.
+ */
+#define RESOLVE_REMOVE_TRIES 64
+static int resolve_parent_for_remove(int root_fd, const char *path, int *ret_fd, struct mp_error *err)
+{
+	int r = 0;
+
+	for (int k = 0; k < RESOLVE_REMOVE_TRIES; k++) {
+		r = resolve_in_root_flags(root_fd, path, O_PATH | O_DIRECTORY, ret_fd, err);
+		if (r != -ENOTDIR && r != -ENOENT && r != -ELOOP)
+			break;
+		sched_yield();
+	}
+	if (r == -ENOTDIR || r == -ENOENT || r == -ELOOP)
+		return error_wrap(err, "'%s' no longer leads to a directory (renamed or replaced?)", path);
+	return r;
+}
+
 int resolve_remove_created(int root_fd, const char *path, uint32_t n, uint32_t *ret_removed,
 			   struct mp_error *err)
 {
@@ -270,7 +295,7 @@ int resolve_remove_created(int root_fd, const char *path, uint32_t n, uint32_t *
 			break;
 		}
 		name = path_last(prefix);
-		r = resolve_in_root(root_fd, parent_path, &parent, err);
+		r = resolve_parent_for_remove(root_fd, parent_path, &parent, err);
 		if (r < 0)
 			break;
 		/* Open the entry itself, not what a symlink put there meanwhile points to. */

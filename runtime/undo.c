@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "mount-find.h"
 #include "op-loop.h"
 #include "op-mount.h"
 #include "resolve.h"
@@ -98,11 +99,57 @@ static int undo_park(struct exec_ctx *ctx, uint32_t i, struct mp_error *err)
 	return 0;
 }
 
+/*
+ * The MKDIR/MKPOINT step of entry-mate i that made step i's mount point, if
+ * it is done and created something: the compiler puts it before the mount,
+ * in the same plan entry, on the same PATH.
+ */
+static uint32_t undo_maker_of(const struct exec_ctx *ctx, uint32_t i, const char *path)
+{
+	uint32_t entry = ctx->prog->debug[i].entry;
+
+	for (uint32_t j = i; j-- > 0 && ctx->prog->debug[j].entry == entry;) {
+		const struct mp_insn *in = &ctx->prog->insns[j];
+
+		if ((in->op != OP_MKDIR && in->op != OP_MKPOINT) || strcmp(program_str(ctx->prog, in->o[0]), path) != 0)
+			continue;
+		if (ctx->steps[j].status != STEP_DONE || ctx->steps[j].created_components == 0)
+			return EXEC_NO_STEP;
+		return j;
+	}
+	return EXEC_NO_STEP;
+}
+
+/*
+ * The mount point is gone from under the mount: remove what step j
+ * created of it, where the directory is NOW (f: the mount was found by id
+ * there), not where the plan's path leads, which a rename may have
+ * changed.  The mount point itself goes through the parent fd the lookup
+ * holds; its created parents by the current path.  When all is gone step
+ * j is undone here; else it stays done and its own undo tries the plan's
+ * path and reports.
+ */
+static void undo_remove_point(struct exec_ctx *ctx, uint32_t j, const struct mount_found *f)
+{
+	struct step_state *st = &ctx->steps[j];
+	struct mp_error e;
+	int r;
+
+	r = mount_point_remove(f, ctx->prog->insns[j].op == OP_MKPOINT, &e);
+	if (r < 0 && r != -ENOENT)
+		return;
+	if (st->created_components > 1 &&
+	    resolve_remove_created(ctx->root_fd, f->rel, st->created_components, NULL, &e) < 0)
+		return;
+	st->status = STEP_UNDONE;
+}
+
 static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
 	struct step_state *st = &ctx->steps[i];
-	_cleanup_close_ int fd = -1;
+	struct mount_found f = { .parent_fd = -1, .fd = -1 };
 	const char *path;
+	uint32_t maker;
 	int r;
 
 	if (in->op == OP_ROOT_BIND && !st->made_mount)
@@ -122,10 +169,31 @@ static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *i
 	path = target_of(ctx, in);
 	if (!path)
 		return error_set(err, EINVAL, "no target to unmount");
-	r = resolve_in_root(ctx->root_fd, path, &fd, err);
+	/*
+	 * By its unique id, not by path: the root's owner may have renamed a
+	 * directory above the mount point meanwhile, which moves the mount.
+	 * Our own mount is detached wherever it is now, even out of the root.
+	 */
+	r = mount_find(ctx->root_fd, st->mnt_id, &f, err);
+	if (r == -ENOENT)
+		return 0; /* no longer mounted in this namespace: nothing of ours to take away */
+	if (r == -ESTALE)
+		return error_set(err, ESTALE,
+				 "%s: the mount there (id %" PRIu64 ") is not the one this run made (id %" PRIu64
+				 "): left alone",
+				 path, f.shown, st->mnt_id);
 	if (r < 0)
-		return error_wrap(err, "find '%s'", path);
-	return umount_if_ours(fd, st->mnt_id, path, err);
+		return error_wrap(err, "find the mount on '%s'", path);
+	r = umount_if_ours(f.fd, st->mnt_id, f.path, err);
+	if (r == 0) {
+		close(f.fd);
+		f.fd = -1;
+		maker = undo_maker_of(ctx, i, path);
+		if (maker != EXEC_NO_STEP && f.in_root)
+			undo_remove_point(ctx, maker, &f);
+	}
+	mount_found_release(&f);
+	return r < 0 ? error_wrap(err, "unmount '%s'", path) : 0;
 }
 
 static int undo_attr(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
