@@ -12,7 +12,13 @@
  * For an applied run the outcomes are exact (mount ids, loop numbers,
  * components created) and are used instead.
  *
- * Unmounting: the target is named as /proc/self/fd/PARENT/NAME, so no fd
+ * Finding a mount: by its recorded unique id where the kernel says it is
+ * now (mount-find.h), so a directory above it renamed or replaced by the
+ * root's owner does not hide it; a crashed run recorded no ids, and its
+ * mount is looked for at the plan path, then among the mounts above the
+ * watermark that a rename moved away from every plan path, by name.
+ *
+ * Unmounting: the mount is named as /proc/self/fd/PARENT/NAME, so no fd
  * of ours pins the mount, and umount2 is called WITHOUT MNT_DETACH: a
  * mount some process still uses (a cwd, an open file) answers EBUSY, which
  * is reported as an undo failure and leaves the mount — and everything

@@ -32,15 +32,19 @@ bool recover_executor_gone(const struct journal_run *run);
 
 /*
  * Undo run (read from j) in reverse step order, as the kernel shows it now:
- *   mounts   unmounted only if the mount at the target is the one the run
- *            made (its recorded unique id, or for a crashed run any id above
- *            the run's watermark), without MNT_DETACH: a busy mount is an
- *            undo failure, reported, and stays;
+ *   mounts   unmounted only if it is the one the run made: its recorded
+ *            unique id, found wherever a rename has moved it (even out of
+ *            the root), or for a crashed run an id above the run's
+ *            watermark at the target (or moved away from every target,
+ *            with the target's name); without MNT_DETACH: a busy mount is
+ *            an undo failure, reported, and stays;
  *   loops    detached only if backed by the recorded image inode (for a
  *            crashed run: tagged with the run's pid, start time and step);
  *   paths    removed only if the run created them (for a crashed run: not
  *            there before and born after the run started), empty and not a
- *            mount point;
+ *            mount point; a mount point where its mount was found, others
+ *            by path (a holding directory that is no longer one is
+ *            reported, not taken as "already gone");
  *   attrs    restored (the bits the step changed) on the mount at the path.
  * Each step's result and the run's new state go to the journal in one
  * transaction.  The caller holds the root's lock.  One line per step that

@@ -55,7 +55,9 @@ int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t
 /*
  * Remove the n trailing components of PATH that a create made, deepest
  * first: rmdir (or unlink of an empty regular file for the last one) only,
- * and only for a component that is not a mount point.  Stops at the first
+ * and only for a component that is not a mount point.  A holding
+ * directory that is not one right now (a rename exchange in progress) is
+ * looked up again a bounded number of times first.  Stops at the first
  * one that cannot go and reports it; *ret_removed says how many went.
  */
 int resolve_remove_created(int root_fd, const char *path, uint32_t n, uint32_t *ret_removed,

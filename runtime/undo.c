@@ -10,10 +10,15 @@
  * is reported as an undo failure and left alone: a failed rollback must
  * never destroy data that is not ours.
  *
- * Unmounting goes through /proc/self/fd/N of the target resolved inside
- * the root, and so uses MNT_DETACH: the fd itself is a user of the mount,
- * a plain umount would always see it busy.  The id check comes first, so
- * only the mount this run made is detached.
+ * A mount is found by its unique id, not by the plan's path
+ * (mount-find.h): the root's owner may have renamed a directory above it
+ * meanwhile, which moves the mount with the directory.  Unmounting goes
+ * through /proc/self/fd/N of the mount's root found that way, and so uses
+ * MNT_DETACH: the fd itself is a user of the mount, a plain umount would
+ * always see it busy.  The id check comes first, so only the mount this
+ * run made is detached.  The mount point its MKDIR/MKPOINT step created is
+ * then removed where the mount was, through the directory fd the lookup
+ * holds (undo_remove_point), and that step counts as undone with it.
  */
 #include "undo.h"
 

@@ -11,12 +11,14 @@
 #include "exec.h"
 
 /*
- * Undo one done step: unmount what it mounted (only if the mount at its
- * target still has the unique id recorded), detach its loop device (only
+ * Undo one done step: unmount what it mounted (found by the unique id
+ * recorded, wherever it is now: mount-find.h), detach its loop device (only
  * if still backed by the same inode), restore attributes or propagation,
  * remove the components it created (rmdir only, deepest first, never a
  * mount point), close its register.  Sets steps[i].status to STEP_UNDONE
- * or STEP_UNDO_FAILED (with steps[i].error).
+ * or STEP_UNDO_FAILED (with steps[i].error).  Undoing a mount also removes
+ * the mount point its MKDIR/MKPOINT step created, where the mount was
+ * found, and marks that step STEP_UNDONE.
  */
 int undo_step(struct exec_ctx *ctx, uint32_t i, struct mp_error *err);
 
