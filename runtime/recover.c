@@ -719,23 +719,61 @@ static int recover_step_remove(struct recover_ctx *c, const struct journal_step 
 	return 1;
 }
 
+/*
+ * The step of index's plan entry that made the mount on its path, when its
+ * unique id is known (an applied run) and its mount may still be there;
+ * else UINT32_MAX.
+ */
+static uint32_t recover_mount_of(const struct recover_ctx *c, uint32_t index)
+{
+	const struct journal_step *m = &c->steps[index];
+
+	if (c->mode != RECOVER_ROLLBACK)
+		return UINT32_MAX;
+	for (uint32_t j = index; j-- > 0 && c->steps[j].entry == m->entry;) {
+		const struct journal_step *s = &c->steps[j];
+
+		if (op_undo(s->op) != UNDO_UMOUNT || s->op == OP_PARK || s->op == OP_ROOT_BIND || !s->path ||
+		    strcmp(s->path, m->path) != 0)
+			continue;
+		return (s->st.status == STEP_DONE || s->st.status == STEP_UNDO_FAILED) && s->st.mnt_id ? j : UINT32_MAX;
+	}
+	return UINT32_MAX;
+}
+
 /* REMOUNT / PROPAGATE: put back the attributes or propagation the mount at the path had. */
 static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s, struct mp_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	uint64_t id = 0;
 	bool is_root = false;
+	uint32_t maker;
 	int r;
 
 	if (!c->same_boot || c->ns_gone || !s->path)
 		return 0;
-	r = resolve_in_root(c->root_fd, s->path, &fd, err);
-	if (r == -ENOENT)
-		return 0;
-	if (r == 0)
-		r = probe_mount_id(fd, &id, &is_root, err);
-	if (r < 0)
-		return r;
+	maker = strcmp(s->path, "/") == 0 ? UINT32_MAX : recover_mount_of(c, s->index);
+	if (maker != UINT32_MAX) {
+		/* the entry's own mount (bind + propagation): by its id, wherever a rename has put it */
+		struct mount_found f = { .parent_fd = -1, .fd = -1 };
+
+		r = mount_find(c->root_fd, c->steps[maker].st.mnt_id, &f, err);
+		if (r == -ENOENT)
+			return 0; /* gone: nothing to restore */
+		if (r < 0)
+			return error_wrap(err, "find the mount on '%s'", s->path);
+		fd = TAKE_FD(f.fd);
+		mount_found_release(&f);
+		is_root = true;
+	} else {
+		r = resolve_in_root(c->root_fd, s->path, &fd, err);
+		if (r == -ENOENT)
+			return 0;
+		if (r == 0)
+			r = probe_mount_id(fd, &id, &is_root, err);
+		if (r < 0)
+			return r;
+	}
 	if (!is_root)
 		return 0; /* no mount there any more */
 	/*

@@ -201,19 +201,53 @@ static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *i
 	return r < 0 ? error_wrap(err, "unmount '%s'", path) : 0;
 }
 
+/* The step of i's plan entry that made the mount on path (done, its id recorded), or EXEC_NO_STEP. */
+static uint32_t undo_mount_of(const struct exec_ctx *ctx, uint32_t i, const char *path)
+{
+	uint32_t entry = ctx->prog->debug[i].entry;
+
+	for (uint32_t j = i; j-- > 0 && ctx->prog->debug[j].entry == entry;) {
+		const struct mp_insn *in = &ctx->prog->insns[j];
+		const char *target;
+
+		if (op_undo((enum op)in->op) != UNDO_UMOUNT || in->op == OP_PARK || in->op == OP_ROOT_BIND)
+			continue;
+		target = target_of(ctx, in);
+		if (target && strcmp(target, path) == 0)
+			return ctx->steps[j].status == STEP_DONE && ctx->steps[j].mnt_id ? j : EXEC_NO_STEP;
+	}
+	return EXEC_NO_STEP;
+}
+
 static int undo_attr(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
 	const struct step_state *st = &ctx->steps[i];
 	const char *path = program_str(ctx->prog, in->o[0]);
 	_cleanup_close_ int fd = -1;
 	bool is_root = false;
+	uint32_t maker;
 	int r;
 
-	r = resolve_in_root(ctx->root_fd, path, &fd, err);
-	if (r == 0)
-		r = resolve_mount_of(fd, NULL, &is_root, err);
-	if (r < 0)
-		return error_wrap(err, "find '%s'", path);
+	maker = strcmp(path, "/") == 0 ? EXEC_NO_STEP : undo_mount_of(ctx, i, path);
+	if (maker != EXEC_NO_STEP) {
+		/* the entry's own mount (bind + propagation): by its id, wherever a rename has put it */
+		struct mount_found f = { .parent_fd = -1, .fd = -1 };
+
+		r = mount_find(ctx->root_fd, ctx->steps[maker].mnt_id, &f, err);
+		if (r == -ENOENT)
+			return 0; /* gone: nothing to restore */
+		if (r < 0)
+			return error_wrap(err, "find the mount on '%s'", path);
+		fd = TAKE_FD(f.fd);
+		mount_found_release(&f);
+		is_root = true;
+	} else {
+		r = resolve_in_root(ctx->root_fd, path, &fd, err);
+		if (r == 0)
+			r = resolve_mount_of(fd, NULL, &is_root, err);
+		if (r < 0)
+			return error_wrap(err, "find '%s'", path);
+	}
 	if (!is_root)
 		return error_set(err, ESTALE, "'%s' is no longer a mount point", path);
 	if (in->op == OP_REMOUNT) {

@@ -4,7 +4,8 @@
 # directory) and puts a FIFO, or an empty directory, where it was.  The
 # plan's paths then lead nowhere; undo finds each mount by its unique
 # mount id (statmount) where it is now:
-#   1. `mrun rollback` of an applied run (journal outcomes: recover.c);
+#   1. `mrun rollback` of an applied run (journal outcomes: recover.c),
+#      the propagation of a bind put back on the mount found by id;
 #   2. the executor's own undo of a failed apply (undo.c): the apply
 #      waits for a link that never comes up, the directory is swapped
 #      meanwhile, the wait times out and the run is rolled back;
@@ -42,7 +43,24 @@ fresh() {
 	mkdir -p "$ROOT/t/keep"
 	outside=$(outside_mounts)
 }
+# b1 is made shared (a PROPAGATE step, whose undo finds the entry's mount by id too)
 plan moved <<PLAN
+version: 1
+mounts:
+  - type: tmpfs
+    target: /t/m1
+  - type: bind
+    source: $SRC/dir
+    target: /t/b1
+    options: [rshared]
+  - type: bind
+    source: $SRC/file
+    target: /t/f1
+  - type: tmpfs
+    target: /t/n/deep
+PLAN
+# a crashed run recorded no mount id: its PROPAGATE would be restored by path (it is not here)
+plan killed <<PLAN
 version: 1
 mounts:
   - type: tmpfs
@@ -64,6 +82,7 @@ mounts:
   - type: bind
     source: $SRC/dir
     target: /t/b1
+    options: [rshared]
   - type: tmpfs
     target: /t/n/deep
   - type: tmpfs
@@ -108,9 +127,9 @@ check "executor's undo, /t now a FIFO" "$(expected 'mv t t2 && mkfifo t')"
 # 3. recover of a run killed after its last mount, /t renamed and an empty /t made
 for swap in 'mv t t2 && mkfifo t' 'mv t t2 && mkdir t'; do
 	fresh
-	k=$("$MPLAN" disasm "$H/moved.mpb" | awk '$1 ~ /^[0-9]+$/ && $2 ~ /^(MOVE|BIND)$/ { k = $1 } END { print k }')
+	k=$("$MPLAN" disasm "$H/killed.mpb" | awk '$1 ~ /^[0-9]+$/ && $2 ~ /^(MOVE|BIND)$/ { k = $1 } END { print k }')
 	# SIGKILLed: waited for by an inner shell whose "Killed" goes to /dev/null with the rest
-	bash -c '"$@"; exit 0' sh env MOUNTPLAN_KILL_STEP="$k:after" "$MRUN" apply "$H/moved.mpb" --root "$ROOT" >/dev/null 2>&1
+	bash -c '"$@"; exit 0' sh env MOUNTPLAN_KILL_STEP="$k:after" "$MRUN" apply "$H/killed.mpb" --root "$ROOT" >/dev/null 2>&1
 	is "$(state)" running "killed after step $k: the run is left running"
 	is "$(_mountinfo inside | wc -l)" 4 "with its 4 mounts"
 	(cd "$ROOT" && eval "$swap")
