@@ -13,7 +13,9 @@
 #      id recorded: the run's mounts above its watermark, by name);
 #   4. a directory moved OUT of the root: the mounts are still detached
 #      (they are the run's, by id), nothing outside the root is removed,
-#      and the rollback reports what it left.
+#      and the rollback reports what it left;
+#   5. a moved mount covered by another one is left alone (reported); once
+#      the cover is gone, rollback again finishes.
 # Checked every time: the kernel's view (mountinfo of this namespace) has
 # no mount of the run left, nothing is mounted outside the root, and the
 # root's tree is the owner's tree (the swap included) with every mount
@@ -156,4 +158,24 @@ is "$(_mountinfo inside)" "" "none is left in the root"
 is "$(cd "$away" && find . | sort | tr '\n' ' ')" ". ./b1 ./f1 ./keep ./m1 ./n ./n/deep " \
 	"the directories out there are left as they are"
 is "$(state)" failed "the run is recorded as failed"
+
+# 5. a moved mount that another mount now covers is left alone, and a later rollback finishes
+fresh
+apply moved
+is "$st" 0 "apply"
+mount -t tmpfs cover "$ROOT/t/m1"
+mv "$ROOT/t" "$ROOT/t2" && mkfifo "$ROOT/t"
+out=$("$MRUN" rollback --root "$ROOT" 2>&1)
+st=$?
+ok "$([ "$st" -ne 0 ]; echo $?)" "rollback with the moved /t2/m1 covered by another mount fails (exit $st)"
+like "$out" "undo FAILED: .*'/t/m1'.*left alone" "it names the mount it left alone"
+is "$(_mountinfo inside | awk '{ print $1 }' | sed "s#^$ROOT##" | tr '\n' ' ')" "/t2/m1 /t2/m1 " \
+	"only the run's mount there and the one on top are left"
+umount "$ROOT/t2/m1"
+run=$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT id FROM runs ORDER BY id DESC LIMIT 1")
+out=$("$MRUN" rollback "$run" 2>&1)
+is "$?" 0 "once the other mount is gone, \`mrun rollback $run\` finishes"
+[ -z "$(_mountinfo inside)" ] || diag "$out"
+is "$(state)" rolled_back "the run is rolled back"
+check "rollback again" "$(expected 'mv t t2 && mkfifo t')"
 tap_done
