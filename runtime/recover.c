@@ -684,8 +684,12 @@ static int recover_step_remove(struct recover_ctx *c, const struct journal_step 
 	 * shallowest of them was there before the run; when it no longer leads
 	 * to a directory (renamed, replaced by a FIFO or a symlink), what was
 	 * created went with it, and "missing at the path" proves nothing.
+	 * Unless the run's mounts are gone with a reboot or their namespace:
+	 * then a holder inside one of them (an overlay on "/") is gone too, and
+	 * what was created in it with it.
 	 */
-	if (c->mode == RECOVER_ROLLBACK && s->st.created_components > 0 && s->st.created_components <= total &&
+	if (c->mode == RECOVER_ROLLBACK && c->same_boot && !c->ns_gone && s->st.created_components > 0 &&
+	    s->st.created_components <= total &&
 	    path_prefix(s->path, total - s->st.created_components, path, sizeof(path)) == 0) {
 		_cleanup_close_ int holder = -1;
 
