@@ -289,10 +289,57 @@ retry:
 	return 0;
 }
 
+/*
+ * The first guess: the mount is still at `hint`, the path inside the root it
+ * was made on, as it is unless the root's owner renamed something.  Checked
+ * like any other answer: the directory opened without following a symlink,
+ * and the mount point there the root of mount id.  1 = found there.
+ */
+static int mf_try_hint(int root_fd, uint64_t id, const char *hint, bool need_fd, struct mount_found *f)
+{
+	_cleanup_close_ int parent = -1, fd = -1;
+	const char *slash = strrchr(hint, '/');
+	char dir[4096];
+	struct statx stx;
+	size_t len;
+
+	if (!slash || slash[1] == '\0' || strlen(slash + 1) >= sizeof(f->name) || strcmp(hint, "/") == 0)
+		return 0;
+	len = (size_t)(slash - hint);
+	if (len >= sizeof(dir))
+		return 0;
+	memcpy(dir, hint, len);
+	dir[len] = '\0';
+	if (mf_open_dir(root_fd, dir, true, &parent) < 0)
+		return 0;
+	if (need_fd) {
+		fd = openat(parent, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE,
+				    &stx) < 0)
+			return 0;
+	} else if (statx(parent, slash + 1, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0)
+		return 0;
+	if (!(stx.stx_mask & STATX_MNT_ID_UNIQUE) || !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) ||
+	    stx.stx_mnt_id != id)
+		return 0;
+	f->rel = strdup(hint);
+	f->path = strdup(hint);
+	if (!f->rel || !f->path) {
+		mount_found_release(f);
+		return 0;
+	}
+	f->parent_fd = TAKE_FD(parent);
+	f->fd = TAKE_FD(fd);
+	snprintf(f->name, sizeof(f->name), "%s", slash + 1);
+	f->in_root = true;
+	return 1;
+}
+
 /* A mount whose lookup fails this many times with its path unchanged is covered, not raced. */
 #define MOUNT_FIND_STABLE 8
 
-int mount_find(int root_fd, uint64_t id, struct mount_found *ret, struct mp_error *err)
+int mount_find(int root_fd, uint64_t id, const char *hint, bool need_fd, struct mount_found *ret,
+	       struct mp_error *err)
 {
 	struct mount_found f = { .parent_fd = -1, .fd = -1 };
 	_cleanup_free_ char *root = NULL;
@@ -302,6 +349,10 @@ int mount_find(int root_fd, uint64_t id, struct mount_found *ret, struct mp_erro
 
 	if (id == 0)
 		return error_set(err, EINVAL, "no mount id recorded");
+	if (hint && mf_try_hint(root_fd, id, hint, need_fd, &f) == 1) {
+		*ret = f;
+		return 0;
+	}
 	r = mf_root_path(root_fd, &root, err);
 	if (r < 0)
 		return r;
@@ -311,6 +362,10 @@ int mount_find(int root_fd, uint64_t id, struct mount_found *ret, struct mp_erro
 		shown = 0;
 		r = mf_try(root_fd, root, id, &f, why, sizeof(why), &same, &shown, err);
 		if (r > 0) {
+			if (!need_fd) {
+				close(f.fd);
+				f.fd = -1;
+			}
 			*ret = f;
 			return 0;
 		}

@@ -49,8 +49,12 @@ void mount_found_release(struct mount_found *f);
  * another mount covers it (ret->shown: that mount's id, the only field
  * then written); -EAGAIN: its path kept changing; -EBUSY: it is mounted
  * on the root itself (callers handle "/" on their own).
+ * hint (may be NULL): the path inside the root the mount was made on,
+ * looked at first and checked the same way, which spares the statmount
+ * when nothing was renamed.  need_fd: also return ret->fd (else -1).
  */
-int mount_find(int root_fd, uint64_t id, struct mount_found *ret, struct mp_error *err);
+int mount_find(int root_fd, uint64_t id, const char *hint, bool need_fd, struct mount_found *ret,
+	       struct mp_error *err);
 
 /*
  * Remove the entry f->name in f->parent_fd once the mount is gone: an

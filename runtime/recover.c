@@ -318,7 +318,7 @@ static int recover_find_crashed(struct recover_ctx *c, const char *path, struct 
 	for (size_t i = 0; i < c->n_moved; i++)
 		if (c->moved[i].id == found)
 			c->moved[i].id = 0; /* taken: no other step's */
-	return mount_find(c->root_fd, found, f, err);
+	return mount_find(c->root_fd, found, NULL, true, f, err);
 }
 
 /*
@@ -409,7 +409,7 @@ static int recover_umount(struct recover_ctx *c, uint32_t index, const char *pat
 	bool moved;
 	int r;
 
-	r = want ? mount_find(c->root_fd, want, &f, err) : recover_find_crashed(c, path, &f, err);
+	r = want ? mount_find(c->root_fd, want, path, false, &f, err) : recover_find_crashed(c, path, &f, err);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0) {
@@ -761,7 +761,7 @@ static int recover_step_attr(struct recover_ctx *c, const struct journal_step *s
 		/* the entry's own mount (bind + propagation): by its id, wherever a rename has put it */
 		struct mount_found f = { .parent_fd = -1, .fd = -1 };
 
-		r = mount_find(c->root_fd, c->steps[maker].st.mnt_id, &f, err);
+		r = mount_find(c->root_fd, c->steps[maker].st.mnt_id, s->path, true, &f, err);
 		if (r == -ENOENT)
 			return 0; /* gone: nothing to restore */
 		if (r < 0)

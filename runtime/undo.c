@@ -179,7 +179,7 @@ static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *i
 	 * directory above the mount point meanwhile, which moves the mount.
 	 * Our own mount is detached wherever it is now, even out of the root.
 	 */
-	r = mount_find(ctx->root_fd, st->mnt_id, &f, err);
+	r = mount_find(ctx->root_fd, st->mnt_id, path, true, &f, err);
 	if (r == -ENOENT)
 		return 0; /* no longer mounted in this namespace: nothing of ours to take away */
 	if (r == -ESTALE)
@@ -233,7 +233,7 @@ static int undo_attr(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in,
 		/* the entry's own mount (bind + propagation): by its id, wherever a rename has put it */
 		struct mount_found f = { .parent_fd = -1, .fd = -1 };
 
-		r = mount_find(ctx->root_fd, ctx->steps[maker].mnt_id, &f, err);
+		r = mount_find(ctx->root_fd, ctx->steps[maker].mnt_id, path, true, &f, err);
 		if (r == -ENOENT)
 			return 0; /* gone: nothing to restore */
 		if (r < 0)
