@@ -131,6 +131,7 @@ void exec_fini(struct exec_ctx *ctx)
 		for (uint32_t i = 0; i < ctx->prog->hdr.n_insns; i++) {
 			free(ctx->steps[i].error);
 			free(ctx->steps[i].park_path);
+			resolve_made_free(&ctx->steps[i].made);
 		}
 	for (uint32_t i = 0; i < ctx->n_root_stack; i++)
 		close(ctx->root_stack[i]);
@@ -861,6 +862,7 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 	case OP_MKPOINT: {
 		const char *path = S(ctx, in->o[0]);
 		uint32_t mode = op == OP_MKDIR ? in->o[1] : in->o[2];
+		struct resolve_made *made;
 		bool as_file = false, plain;
 		struct stat sst;
 
@@ -897,8 +899,11 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 			}
 			as_file = !S_ISDIR(sst.st_mode);
 		}
+		/* where each component is made is kept for undo while the fd budget lasts */
+		made = ctx->fd_budget >= path_components(path) ? &st->made : NULL;
 		r = resolve_create_in_root(ctx->root_fd, path, as_file, mode & 07777, (mode & 0666) | 0600,
-					   &st->created_components, &fd, err);
+					   &st->created_components, &fd, made, err);
+		ctx->fd_budget -= st->made.n;
 		st->existed_before = st->created_components == 0;
 		if (r < 0 && st->created_components > 0) {
 			/* take back what this failed step made; the error stays the step's */
@@ -1471,6 +1476,7 @@ int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
 	pathset_free(&scan.plain);
 	pathset_free(&scan.attached);
 	ctx->prepared_valid = true;
+	ctx->fd_budget = scan.fd_budget;
 	return 0;
 }
 

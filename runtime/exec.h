@@ -134,6 +134,7 @@ struct exec_ctx {
 	 * (a mount on the root, an optional entry undone, a failure). */
 	int *prepared_fd;
 	bool prepared_valid;
+	uint32_t fd_budget;     /* fds the run may still keep open for later steps (prepare_fd_budget) */
 	struct exec_hooks hooks;
 };
 

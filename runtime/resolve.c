@@ -15,8 +15,10 @@
 #include <linux/openat2.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -161,11 +163,100 @@ static int create_component(int parent_fd, const char *name, bool as_file, uint3
 	return 0;
 }
 
+void resolve_made_free(struct resolve_made *m)
+{
+	for (uint32_t i = 0; i < m->n; i++)
+		close(m->one[i].dir_fd);
+	free(m->one);
+	m->one = NULL;
+	m->n = 0;
+}
+
+/* Record that the component at level was made in dir_fd (dup'ed) as name. */
+static int made_add(struct resolve_made *m, uint32_t max, int dir_fd, uint32_t level, const char *name,
+		    struct mp_error *err)
+{
+	struct resolve_made_one *o;
+	struct stat st;
+
+	if (!m->one && !(m->one = calloc(max, sizeof(*m->one))))
+		return error_set(err, ENOMEM, "out of memory");
+	if (m->n >= max)
+		return error_set(err, EINVAL, "more components made than '%s' has", name);
+	o = &m->one[m->n];
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return error_set_errno(err, errno, "stat '%s' just made", name);
+	o->dir_fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+	if (o->dir_fd < 0)
+		return error_set_errno(err, errno, "keep the directory of '%s'", name);
+	o->level = level;
+	o->dev = (uint64_t)st.st_dev;
+	o->ino = (uint64_t)st.st_ino;
+	m->n++;
+	return 0;
+}
+
+int resolve_remove_made(struct resolve_made *m, const char *path, uint32_t *ret_removed, struct mp_error *err)
+{
+	uint32_t removed = 0;
+	int r = 0;
+
+	while (m->n > 0) {
+		struct resolve_made_one *o = &m->one[m->n - 1];
+		char prefix[4096];
+		const char *name;
+		struct statx stx;
+
+		r = path_prefix(path, o->level, prefix, sizeof(prefix));
+		if (r < 0) {
+			r = error_set(err, -r, "path '%s' too long", path);
+			break;
+		}
+		name = path_last(prefix);
+		if (statx(o->dir_fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_INO | STATX_TYPE | STATX_SIZE,
+			  &stx) < 0) {
+			if (errno != ENOENT) {
+				r = error_set_errno(err, errno, "stat '%s'", prefix);
+				break;
+			}
+		} else if (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) {
+			/* what statx sees is the mount on top: the entry made is under it */
+			r = error_set(err, EBUSY, "'%s' is still a mount point: not removed", prefix);
+			break;
+		} else if (makedev(stx.stx_dev_major, stx.stx_dev_minor) != o->dev || stx.stx_ino != o->ino) {
+			r = error_set(err, EEXIST, "'%s' is no longer what was created: not removed", prefix);
+			break;
+		} else if (S_ISDIR(stx.stx_mode)) {
+			/* rmdir only: a directory that holds anything (data, a mount) stays */
+			if (unlinkat(o->dir_fd, name, AT_REMOVEDIR) < 0) {
+				r = error_set_errno(err, errno, "rmdir '%s'", prefix);
+				break;
+			}
+		} else if (S_ISREG(stx.stx_mode) && stx.stx_size == 0) {
+			if (unlinkat(o->dir_fd, name, 0) < 0) {
+				r = error_set_errno(err, errno, "unlink '%s'", prefix);
+				break;
+			}
+		} else {
+			r = error_set(err, EEXIST, "'%s' is no longer what was created: not removed", prefix);
+			break;
+		}
+		close(o->dir_fd);
+		m->n--;
+		removed++;
+	}
+	if (ret_removed)
+		*ret_removed = removed;
+	return r < 0 ? r : 0;
+}
+
 int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t dir_mode,
-			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct mp_error *err)
+			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct resolve_made *ret_made,
+			   struct mp_error *err)
 {
 	uint32_t n = path_components(path);
 	_cleanup_close_ int parent = -1;
+	struct resolve_made made = { 0 };
 	char prefix[4096];
 	int r;
 
@@ -183,41 +274,68 @@ int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t
 	r = resolve_in_root(root_fd, "/", &parent, err);
 	if (r < 0)
 		return r;
-	for (uint32_t k = 1; k <= n; k++) {
+	for (uint32_t k = 1; k <= n && r == 0; k++) {
 		_cleanup_close_ int fd = -1;
-		bool last = k == n, made = false;
+		bool last = k == n, made_it = false;
 
 		r = path_prefix(path, k, prefix, sizeof(prefix));
-		if (r < 0)
-			return error_set(err, -r, "path '%s' too long", path);
+		if (r < 0) {
+			r = error_set(err, -r, "path '%s' too long", path);
+			break;
+		}
 		r = resolve_in_root(root_fd, prefix, &fd, err);
 		if (r == -ENOENT) {
 			/* Missing: make it in the parent we hold, then look it up again from the root. */
 			r = create_component(parent, path_last(prefix), last && as_file, dir_mode, file_mode,
-					     &made, err);
-			if (r < 0)
-				return error_wrap(err, "create '%s'", prefix);
-			if (made)
+					     &made_it, err);
+			if (r < 0) {
+				error_wrap(err, "create '%s'", prefix);
+				break;
+			}
+			if (made_it) {
 				(*ret_created)++;
-			else if (*ret_created > 0)
+				r = made_add(&made, n, parent, k, path_last(prefix), err);
+				if (r < 0)
+					break;
+			} else if (*ret_created > 0) {
 				/* someone else made a deeper component: created ones would not be trailing */
-				return error_set(err, EEXIST, "'%s' appeared while it was being created", prefix);
+				r = error_set(err, EEXIST, "'%s' appeared while it was being created", prefix);
+				break;
+			}
 			r = resolve_in_root(root_fd, prefix, &fd, err);
-			if (r == -ENOENT && !made)
+			if (r == -ENOENT && !made_it) {
 				/* EEXIST but not resolvable: a dangling symlink sits there */
-				return error_set(err, EEXIST, "'%s' is a dangling symlink", prefix);
+				r = error_set(err, EEXIST, "'%s' is a dangling symlink", prefix);
+				break;
+			}
 		}
 		if (r < 0)
-			return r;
+			break;
 		if (!last) {
 			struct stat st;
 
-			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
-				return error_set(err, ENOTDIR, "'%s' is not a directory", prefix);
+			if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+				r = error_set(err, ENOTDIR, "'%s' is not a directory", prefix);
+				break;
+			}
 		}
 		close(parent);
 		parent = TAKE_FD(fd);
 	}
+	if (r < 0) {
+		/* take back what was made, where it was made: the path may lead elsewhere now */
+		struct mp_error e2;
+		uint32_t removed = 0;
+
+		resolve_remove_made(&made, path, &removed, &e2);
+		*ret_created -= removed < *ret_created ? removed : *ret_created;
+		resolve_made_free(&made);
+		return r;
+	}
+	if (ret_made)
+		*ret_made = made;
+	else
+		resolve_made_free(&made);
 	if (ret_fd)
 		*ret_fd = TAKE_FD(parent);
 	return 0;

@@ -40,6 +40,35 @@ int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *r
 int resolve_host(const char *path, int *ret_fd, struct mp_error *err);
 
 /*
+ * What a create made, so that it can be taken back without walking PATH
+ * again (the root's owner may rename or swap a directory on the way
+ * meanwhile): for each component made, the directory it was made in and
+ * its identity.
+ */
+struct resolve_made_one {
+	int dir_fd;      /* O_PATH|O_DIRECTORY: the directory it was made in */
+	uint32_t level;  /* its component number in PATH (1: the first) */
+	uint64_t dev, ino;
+};
+
+struct resolve_made {
+	uint32_t n;
+	struct resolve_made_one *one;
+};
+
+/* Close and free what m holds (a zeroed m is fine). */
+void resolve_made_free(struct resolve_made *m);
+
+/*
+ * Remove what m records, deepest first: each entry only while it is still
+ * the very inode made (same name in the same directory), empty, and not a
+ * mount point; never through a symlink.  Stops at the first that cannot go
+ * and says why; *ret_removed: how many went (an entry already gone counts).
+ * The removed ones leave m.
+ */
+int resolve_remove_made(struct resolve_made *m, const char *path, uint32_t *ret_removed, struct mp_error *err);
+
+/*
  * Create PATH inside the root and its missing parents, component by
  * component: each component is created with mkdirat()/openat() on the fd
  * of its parent and then resolved again from the root with openat2, so a
@@ -48,9 +77,13 @@ int resolve_host(const char *path, int *ret_fd, struct mp_error *err);
  * when as_file, else a directory (mode dir_mode).  Sets *ret_created to
  * the number of trailing components created (0: it all existed) and
  * returns the O_PATH fd of PATH in *ret_fd (if ret_fd is not NULL).
+ * ret_made (may be NULL): what was made, for resolve_remove_made (one fd
+ * per component made).  A create that fails half-way takes back what it
+ * made itself; *ret_created then counts what it could not.
  */
 int resolve_create_in_root(int root_fd, const char *path, bool as_file, uint32_t dir_mode,
-			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct mp_error *err);
+			   uint32_t file_mode, uint32_t *ret_created, int *ret_fd, struct resolve_made *ret_made,
+			   struct mp_error *err);
 
 /*
  * Remove the n trailing components of PATH that a create made, deepest

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "resolve.h"
+
 enum step_status {
 	STEP_PENDING,     /* not reached */
 	STEP_DONE,        /* its syscalls succeeded; undo applies */
@@ -37,6 +39,8 @@ struct step_state {
 	int err;                    /* errno of the failure (STEP_FAILED / STEP_UNDO_FAILED) */
 	char *error;                /* message of the failure or undo failure (owned) */
 	uint64_t duration_ns;       /* WAIT_*: how long the wait took */
+	struct resolve_made made;   /* MKDIR/MKPOINT, this process only: where each created component
+	                             * was made, so undo takes it back there (not journaled) */
 };
 
 const char *step_status_name(enum step_status s);

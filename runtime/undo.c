@@ -281,7 +281,11 @@ int undo_step(struct exec_ctx *ctx, uint32_t i, struct mp_error *err)
 			uint32_t removed = 0;
 			const char *path = program_str(ctx->prog, in->o[0]);
 
-			r = resolve_remove_created(ctx->root_fd, path, st->created_components, &removed, err);
+			/* where each component was made, if that was kept: else by the plan's path */
+			if (st->made.n > 0)
+				r = resolve_remove_made(&st->made, path, &removed, err);
+			else
+				r = resolve_remove_created(ctx->root_fd, path, st->created_components, &removed, err);
 			if (r < 0)
 				error_wrap(err, "remove what was created of '%s' (%" PRIu32 " of %" PRIu32 " removed)",
 					   path, removed, st->created_components);

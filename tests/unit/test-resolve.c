@@ -131,34 +131,34 @@ static void test_walk(void)
 	if (r == 0)
 		close(fd);
 
-	CHECK_INT(resolve_create_in_root(root, "/a/b/c", false, 0755, 0644, &created, &fd, &err), 0,
+	CHECK_INT(resolve_create_in_root(root, "/a/b/c", false, 0755, 0644, &created, &fd, NULL, &err), 0,
 		  "create /a/b/c");
 	CHECK_INT(created, 3, "three components created");
 	CHECK_STR(where(fd), "/a/b/c", "the returned fd is the new directory");
 	close(fd);
-	CHECK_INT(resolve_create_in_root(root, "/a/b/c", false, 0755, 0644, &created, NULL, &err), 0,
+	CHECK_INT(resolve_create_in_root(root, "/a/b/c", false, 0755, 0644, &created, NULL, NULL, &err), 0,
 		  "create it again");
 	CHECK_INT(created, 0, "nothing created the second time");
-	CHECK_INT(resolve_create_in_root(root, "/etclink/new/dir", false, 0755, 0644, &created, NULL, &err), 0,
+	CHECK_INT(resolve_create_in_root(root, "/etclink/new/dir", false, 0755, 0644, &created, NULL, NULL, &err), 0,
 		  "create through an absolute symlink");
 	CHECK(exists("etc/new/dir") && created == 2, "it lands in the root's /etc");
-	CHECK_INT(resolve_create_in_root(root, "/rel/f", true, 0755, 0644, &created, &fd, &err), 0,
+	CHECK_INT(resolve_create_in_root(root, "/rel/f", true, 0755, 0644, &created, &fd, NULL, &err), 0,
 		  "create an empty file through a relative symlink");
 	CHECK(exists("real/f") && created == 1, "the file is in the root's real/");
 	close(fd);
-	CHECK_INT(resolve_create_in_root(root, "/dangling/x", false, 0755, 0644, &created, NULL, &err), -EEXIST,
+	CHECK_INT(resolve_create_in_root(root, "/dangling/x", false, 0755, 0644, &created, NULL, NULL, &err), -EEXIST,
 		  "a dangling symlink is refused");
 	CHECK(strstr(err.msg, "dangling") != NULL, "and the error says so");
-	CHECK_INT(resolve_create_in_root(root, "/etc/file/x", false, 0755, 0644, &created, NULL, &err), -ENOTDIR,
+	CHECK_INT(resolve_create_in_root(root, "/etc/file/x", false, 0755, 0644, &created, NULL, NULL, &err), -ENOTDIR,
 		  "a file in the middle is ENOTDIR");
 
 	{
 		char longpath[400];
 
 		snprintf(longpath, sizeof(longpath), "/n1/%0300d", 0);
-		r = resolve_create_in_root(root, longpath, false, 0755, 0644, &created, NULL, &err);
-		CHECK(r == -ENAMETOOLONG && created == 1 && exists("n1"),
-		      "a failure half-way still reports what it created (n1)");
+		r = resolve_create_in_root(root, longpath, false, 0755, 0644, &created, NULL, NULL, &err);
+		CHECK(r == -ENAMETOOLONG && created == 0 && !exists("n1"),
+		      "a failure half-way takes back what it made (n1)");
 	}
 	CHECK_INT(resolve_remove_created(root, "/a/b/c", 2, &removed, &err), 0, "remove the two deepest");
 	CHECK(removed == 2 && exists("a") && !exists("a/b"), "exactly those two went");
@@ -168,6 +168,29 @@ static void test_walk(void)
 	CHECK(exists("etc/new/dir/keep"), "its content is untouched");
 	CHECK_INT(resolve_remove_created(root, "/rel/f", 1, &removed, &err), 0, "remove the created empty file");
 	CHECK(!exists("real/f"), "it is gone");
+
+	{
+		struct resolve_made made = { 0 };
+
+		sh("mkdir %s/p", scratch);
+		CHECK_INT(resolve_create_in_root(root, "/p/q/r", false, 0755, 0644, &created, NULL, &made, &err), 0,
+			  "create /p/q/r, keeping where each part was made");
+		CHECK(created == 2 && made.n == 2, "two made (q, r), two recorded");
+		/* the root's owner renames p away and puts a look-alike in its place */
+		sh("mv %s/p %s/p2 && mkdir -p %s/p/q/r", scratch);
+		CHECK_INT(resolve_remove_made(&made, "/p/q/r", &removed, &err), 0, "remove what was made");
+		CHECK(removed == 2 && !exists("p2/q") && exists("p2"), "where it was made: p2/q/r and p2/q are gone, p2 stays");
+		CHECK(exists("p/q/r"), "the look-alike at the plan's path is untouched");
+		resolve_made_free(&made);
+
+		CHECK_INT(resolve_create_in_root(root, "/s/t", false, 0755, 0644, &created, NULL, &made, &err), 0,
+			  "create /s/t");
+		sh("mv %s/s/t %s/s/t-old && mkdir %s/s/t", scratch);
+		CHECK(resolve_remove_made(&made, "/s/t", &removed, &err) == -EEXIST && removed == 0 && exists("s/t"),
+		      "a directory replaced by another one of the same name is not removed");
+		CHECK(strstr(err.msg, "no longer what was created") != NULL, "and the error says why");
+		resolve_made_free(&made);
+	}
 
 	close(root);
 	sh("rm -rf %s", scratch);
