@@ -667,18 +667,21 @@ int front_load_plan(const char *path, struct ir_plan *plan, struct diag_sink *si
 		ssize_t r;
 
 		if (len == cap) {
+			/* at most one byte over the limit is ever read: that byte is the refusal */
+			size_t more = 2 * cap < (size_t)MP_MAX_PLAN_BYTES + 1 ? 2 * cap : (size_t)MP_MAX_PLAN_BYTES + 1;
 			char *bigger;
-			if (cap > MP_MAX_PLAN_BYTES) {
+
+			if (len > MP_MAX_PLAN_BYTES) {
 				diag_emit(sink, DIAG_PLAN_TOO_LARGE, 0, 0, len, MP_MAX_PLAN_BYTES);
 				return -1;
 			}
-			bigger = realloc(buf, 2 * cap);
+			bigger = realloc(buf, more);
 			if (!bigger) {
 				diag_emit(sink, DIAG_PLAN_UNREADABLE, 0, 0, strerror(ENOMEM));
 				return -1;
 			}
 			buf = bigger;
-			cap *= 2;
+			cap = more;
 		}
 		r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
