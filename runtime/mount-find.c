@@ -310,7 +310,11 @@ static int mf_try_hint(int root_fd, uint64_t id, const char *hint, bool need_fd,
 		return 0;
 	memcpy(dir, hint, len);
 	dir[len] = '\0';
-	if (mf_open_dir(root_fd, dir, true, &parent) < 0)
+	if (len == 0)
+		parent = fcntl(root_fd, F_DUPFD_CLOEXEC, 3); /* a mount point right in the root */
+	else if (mf_open_dir(root_fd, dir, true, &parent) < 0)
+		return 0;
+	if (parent < 0)
 		return 0;
 	if (need_fd) {
 		fd = openat(parent, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -332,6 +336,7 @@ static int mf_try_hint(int root_fd, uint64_t id, const char *hint, bool need_fd,
 	f->fd = TAKE_FD(fd);
 	snprintf(f->name, sizeof(f->name), "%s", slash + 1);
 	f->in_root = true;
+	f->checked = !need_fd;
 	return 1;
 }
 

@@ -31,6 +31,7 @@ struct mount_found {
 	char name[256]; /* the mount point's name in it (the kernel refuses to rename a mount point) */
 	int fd;         /* O_PATH on the mount's root, checked to carry the id */
 	bool in_root;   /* the mount point is below the root it was looked up from */
+	bool checked;   /* parent_fd + name was just statx'ed and showed the mount (the hint, without fd) */
 	char *rel;      /* in_root: the mount point's path now, relative to that root ("/t2/m1"); else NULL */
 	char *path;     /* the mount point's path now, as this process sees it (for messages) */
 	uint64_t shown; /* -ESTALE only: the mount seen where this one is (0: none) */

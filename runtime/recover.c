@@ -403,7 +403,7 @@ static int recover_umount(struct recover_ctx *c, uint32_t index, const char *pat
 {
 	struct mount_found f = { .parent_fd = -1, .fd = -1 };
 	uint64_t id = want;
-	int q, saved;
+	int q;
 	struct statx stx;
 	uint32_t maker;
 	bool moved;
@@ -421,26 +421,31 @@ static int recover_umount(struct recover_ctx *c, uint32_t index, const char *pat
 		close(f.fd);
 		f.fd = -1;
 	}
-	/* the name may now show another mount on top of ours: checked once more right before */
-	if (statx(f.parent_fd, f.name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0) {
-		r = error_set_errno(err, errno, "statx '%s'", f.path);
-		goto out;
+	/* the name may now show another mount on top of ours: checked once more right before
+	 * (the plan path's lookup has just done exactly that) */
+	if (!f.checked) {
+		if (statx(f.parent_fd, f.name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0) {
+			r = error_set_errno(err, errno, "statx '%s'", f.path);
+			goto out;
+		}
+		if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id <= c->run->facts.mnt_watermark ||
+		    (want && stx.stx_mnt_id != want)) {
+			r = error_set(err, ESTALE,
+				      "'%s': the mount there (id %" PRIu64 ") is not the one this run made (id %" PRIu64
+				      "): left alone",
+				      path, (uint64_t)stx.stx_mnt_id, want);
+			goto out;
+		}
+		id = stx.stx_mnt_id;
 	}
-	if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id <= c->run->facts.mnt_watermark ||
-	    (want && stx.stx_mnt_id != want)) {
-		r = error_set(err, ESTALE,
-			      "'%s': the mount there (id %" PRIu64 ") is not the one this run made (id %" PRIu64 "): left alone",
-			      path, (uint64_t)stx.stx_mnt_id, want);
-		goto out;
-	}
-	id = stx.stx_mnt_id;
 	moved = !f.rel || strcmp(f.rel, path) != 0;
 	/*
 	 * By its name, from its directory made the cwd: the same one lookup as
 	 * /proc/self/fd/PARENT/NAME without the walk through /proc (1,000
-	 * unmounts: 10.7 ms against 14.5 ms).  The cwd is outside the mount,
-	 * and back at / before anything else (a cwd in the root would make a
-	 * mount on the root busy).
+	 * unmounts: 10.7 ms against 14.5 ms).  The cwd is outside the mount;
+	 * it stays in the root until recover_umount_root or the end of the
+	 * run's undo moves it back to / (there it would make a mount on the
+	 * root busy).
 	 */
 	if (fchdir(f.parent_fd) < 0) {
 		r = error_set_errno(err, errno, "chdir to the directory of '%s'", f.path);
@@ -454,9 +459,6 @@ static int recover_umount(struct recover_ctx *c, uint32_t index, const char *pat
 		 * recursive clone (or later steps): detach the tree as a whole.
 		 */
 		q = umount2(f.name, UMOUNT_NOFOLLOW | MNT_DETACH);
-	saved = errno;
-	(void)!chdir("/");
-	errno = saved;
 	if (q < 0) {
 		if (errno == EBUSY)
 			r = error_set(err, EBUSY, "unmount '%s'%s%s%s: busy (a process has its cwd or a file in it): kept mounted",
@@ -556,8 +558,10 @@ static int recover_step_umount(struct recover_ctx *c, const struct journal_step 
 	}
 	if (!s->path)
 		return error_set(err, EINVAL, "step %" PRIu32 " %s has no target", s->index, op_name(s->op));
-	if (strcmp(s->path, "/") == 0)
+	if (strcmp(s->path, "/") == 0) {
+		(void)!chdir("/"); /* recover_umount leaves the cwd in the root */
 		return recover_umount_root(c, s->path, want, err);
+	}
 	return recover_umount(c, s->index, s->path, want, err);
 }
 
@@ -976,6 +980,7 @@ out:
 	journal_steps_free(steps, n);
 	if (c.root_fd >= 0)
 		close(c.root_fd);
+	(void)!chdir("/"); /* recover_umount leaves the cwd in the root */
 	if (home >= 0 && setns(home, CLONE_NEWNS) < 0 && r == 0)
 		r = error_set_errno(err, errno, "returning to our mount namespace");
 	if (home >= 0)
