@@ -27,7 +27,9 @@ if [ -z "${MOUNTPLAN_DEMO_NS:-}" ]; then
 	say "2. mplan compile examples/container.yaml, then the first lines of mplan disasm"
 	"$MPLAN" compile "$TOP/examples/container.yaml" -o "$W/container.mpb"
 	"$MPLAN" compile "$TOP/examples/loop-image.yaml" -o "$W/loop-image.mpb"
-	"$MPLAN" disasm "$W/container.mpb" | head -24
+	# into a file first: `| head` would end disasm with SIGPIPE now and then, which pipefail reports
+	"$MPLAN" disasm "$W/container.mpb" >"$W/container.dis"
+	head -24 "$W/container.dis"
 	echo "  ..."
 
 	say "3-5. apply, inspect and roll back inside a private mount namespace"
