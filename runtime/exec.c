@@ -1345,18 +1345,20 @@ static uint32_t prepare_fd_budget(uint32_t wanted)
 {
 	struct rlimit rl;
 
+	rlim_t need = (rlim_t)wanted + EXEC_FD_RESERVE, room;
+
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 0;
-	if (rl.rlim_cur < (rlim_t)wanted + EXEC_FD_RESERVE && rl.rlim_cur < rl.rlim_max) {
-		struct rlimit more = rl;
+	if (rl.rlim_cur < need && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit more = { .rlim_cur = need < rl.rlim_max ? need : rl.rlim_max, .rlim_max = rl.rlim_max };
 
-		more.rlim_cur = (rlim_t)wanted + EXEC_FD_RESERVE < rl.rlim_max ? (rlim_t)wanted + EXEC_FD_RESERVE
-									       : rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
 			rl = more;
 	}
-	return rl.rlim_cur > EXEC_FD_RESERVE ? (uint32_t)(rl.rlim_cur - EXEC_FD_RESERVE < wanted
-							   ? rl.rlim_cur - EXEC_FD_RESERVE : wanted) : 0;
+	if (rl.rlim_cur <= EXEC_FD_RESERVE)
+		return 0;
+	room = rl.rlim_cur - EXEC_FD_RESERVE;
+	return room < wanted ? (uint32_t)room : wanted;
 }
 
 /*

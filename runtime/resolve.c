@@ -41,17 +41,24 @@ static const char *relative_of(const char *path)
 	return *path ? path : ".";
 }
 
-int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *ret_fd, struct mp_error *err)
+/* openat2 of PATH inside root_fd with the given resolve flags; what says how, in the error. */
+static int open_in_root(int root_fd, const char *path, uint64_t oflags, uint64_t resolve, const char *what,
+			int *ret_fd, struct mp_error *err)
 {
 	int fd;
 
 	do
-		fd = sys_openat2(root_fd, relative_of(path), oflags | O_CLOEXEC, RESOLVE_SCOPE);
+		fd = sys_openat2(root_fd, relative_of(path), oflags | O_CLOEXEC, resolve);
 	while (fd < 0 && errno == EAGAIN); /* the kernel asks for a retry when a rename raced the walk */
 	if (fd < 0)
-		return error_set_errno(err, errno, "openat2 '%s' in root", path);
+		return error_set_errno(err, errno, "openat2 '%s' %s", path, what);
 	*ret_fd = fd;
 	return 0;
+}
+
+int resolve_in_root_flags(int root_fd, const char *path, uint64_t oflags, int *ret_fd, struct mp_error *err)
+{
+	return open_in_root(root_fd, path, oflags, RESOLVE_SCOPE, "in root", ret_fd, err);
 }
 
 int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error *err)
@@ -61,15 +68,8 @@ int resolve_in_root(int root_fd, const char *path, int *ret_fd, struct mp_error 
 
 int resolve_in_root_plain(int root_fd, const char *path, int *ret_fd, struct mp_error *err)
 {
-	int fd;
-
-	do
-		fd = sys_openat2(root_fd, relative_of(path), O_PATH | O_CLOEXEC, RESOLVE_SCOPE | RESOLVE_NO_SYMLINKS);
-	while (fd < 0 && errno == EAGAIN);
-	if (fd < 0)
-		return error_set_errno(err, errno, "openat2 '%s' in root without symlinks", path);
-	*ret_fd = fd;
-	return 0;
+	return open_in_root(root_fd, path, O_PATH, RESOLVE_SCOPE | RESOLVE_NO_SYMLINKS, "in root without symlinks",
+			    ret_fd, err);
 }
 
 int resolve_host(const char *path, int *ret_fd, struct mp_error *err)

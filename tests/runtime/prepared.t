@@ -125,7 +125,8 @@ mounts:
 PLAN
 compile "$W/fail.yaml" "$W/fail.mpb"
 out=$(MOUNTPLAN_FAULT_STEP=4 "$MRUN" apply "$W/fail.mpb" --root "$ROOT" 2>&1)
-ok "$([ $? -ne 0 ]; echo $?)" "fail: an injected failure at step 4 fails the run"
+st=$?
+ok "$([ "$st" -ne 0 ]; echo $?)" "fail: an injected failure at step 4 fails the run (exit $st)"
 is "$(awk -v r="$ROOT" 'index($5, r) == 1' /proc/self/mountinfo | wc -l)" 0 "fail: the two binds made before it are undone"
 ok "$([ -d "$ROOT/d1" ] && [ -d "$ROOT/d2" ] && [ -d "$ROOT/d3" ]; echo $?)" "fail: the mount points that were there stay"
 tap_done
