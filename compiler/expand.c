@@ -493,6 +493,14 @@ static int expand_userns(struct xctx *c, uint32_t *entry_userns)
 	return r;
 }
 
+/*
+ * Every plan that mounts anything begins with ROOT_BIND: the run's own
+ * bind of the root onto itself, which holds all the run's mounts, so that
+ * rollback takes them away with one detach (runtime/undo.c) and a
+ * read-only root changes the run's mount, not the one the caller had.
+ * Its plan location: readonly_root, else the propagation or remount of
+ * "/" that needs it, else the first entry.
+ */
 static bool needs_root_bind(const struct ir_plan *plan, const struct graph *g, struct ir_loc *ret_loc)
 {
 	if (plan->readonly_root) {
@@ -507,7 +515,9 @@ static bool needs_root_bind(const struct ir_plan *plan, const struct graph *g, s
 			return true;
 		}
 	}
-	return false;
+	if (plan->n_entries > 0)
+		*ret_loc = plan->entries[0].loc;
+	return plan->n_entries > 0 || plan->n_masked > 0 || plan->n_readonly > 0;
 }
 
 int expand_plan(const struct ir_plan *plan, const struct graph *g, struct expansion *x, struct diag_sink *sink)

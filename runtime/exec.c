@@ -33,6 +33,7 @@
 
 #include "cleanup.h"
 #include "limits.h"
+#include "mount-find.h"
 #include "op-loop.h"
 #include "op-mount.h"
 #include "op-userns.h"
@@ -92,7 +93,8 @@ int exec_init(struct exec_ctx *ctx, const struct program *prog, int root_fd, con
 	uint32_t n = prog->hdr.n_insns, nr = prog->hdr.n_regs;
 
 	*ctx = (struct exec_ctx){ .prog = prog, .root_path = root_path, .root_fd = root_fd,
-				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1, .resolved_fd = -1 };
+				  .failed_step = EXEC_NO_STEP, .park_dir_fd = -1, .resolved_fd = -1,
+				  .run_root_fd = -1 };
 	ctx->regs = calloc(nr ? nr : 1, sizeof(*ctx->regs));
 	ctx->steps = calloc(n, sizeof(*ctx->steps));
 	ctx->root_pushed = calloc(n, sizeof(*ctx->root_pushed));
@@ -139,6 +141,10 @@ void exec_fini(struct exec_ctx *ctx)
 		close(ctx->root_fd);
 	if (ctx->park_dir_fd >= 0)
 		close(ctx->park_dir_fd);
+	if (ctx->run_root_fd >= 0)
+		close(ctx->run_root_fd);
+	free(ctx->root_copies);
+	ctx->root_copies = NULL;
 	if (ctx->resolved_fd >= 0)
 		close(ctx->resolved_fd);
 	ctx->resolved_fd = -1;
@@ -155,9 +161,9 @@ void exec_fini(struct exec_ctx *ctx)
 	ctx->park_dir_fd = -1;
 }
 
-int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
+/* Make new_root_fd the root (and cwd) from step on; the fds exec_prepare kept stay valid. */
+static int root_push(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
 {
-	exec_prepared_invalidate(ctx);
 	ctx->root_stack[ctx->n_root_stack++] = ctx->root_fd;
 	ctx->root_fd = new_root_fd;
 	ctx->root_known = false;
@@ -166,6 +172,12 @@ int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
 	if (fchdir(new_root_fd) < 0)
 		return -errno;
 	return 0;
+}
+
+int exec_push_root(struct exec_ctx *ctx, uint32_t step, int new_root_fd)
+{
+	exec_prepared_invalidate(ctx);
+	return root_push(ctx, step, new_root_fd);
 }
 
 void exec_pop_root(struct exec_ctx *ctx, uint32_t step)
@@ -918,28 +930,34 @@ static int exec_step(struct exec_ctx *ctx, uint32_t i, uint32_t *next, bool *ski
 		return 0;
 	}
 	case OP_ROOT_BIND: {
-		bool is_root = false;
+		/* always a mount of the run's own, also on a root that is a mount point already */
+		bool prepared = ctx->run_root_fd >= 0 && i == 0;
+		int mnt;
 
-		r = resolve_mount_of(ctx->root_fd, NULL, &is_root, err);
-		if (r < 0)
-			return error_wrap(err, "root");
-		if (is_root) {
-			st->made_mount = false;
-			return 0;
+		if (!prepared) {
+			r = mount_clone(ctx->root_fd, true, &tree, err);
+			if (r < 0)
+				return error_wrap(err, "bind the root onto itself");
 		}
-		r = mount_clone(ctx->root_fd, true, &tree, err);
-		if (r == 0)
-			r = mount_move(tree, ctx->root_fd, err);
+		mnt = prepared ? ctx->run_root_fd : tree;
+		r = mount_move(mnt, ctx->root_fd, err);
 		if (r < 0)
 			return error_wrap(err, "bind the root onto itself");
 		st->made_mount = true;
-		r = resolve_mount_of(tree, &st->mnt_id, NULL, err);
+		r = resolve_mount_of(mnt, &st->mnt_id, NULL, err);
 		if (r < 0)
 			return r;
-		fd = openat(tree, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(mnt, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return error_set_errno(err, errno, "re-open the root");
-		r = exec_push_root(ctx, i, TAKE_FD(fd));
+		if (i == 0 && !prepared)
+			ctx->run_root_fd = TAKE_FD(tree); /* for undo_run */
+		/* what is below it now came with the clone: the mounts that were in the root */
+		r = mount_list_below(st->mnt_id, &ctx->root_copies, &ctx->n_root_copies, err);
+		if (r < 0)
+			return error_wrap(err, "list the mounts below the root's");
+		/* prepared: what exec_prepare resolved in the clone is inside this very mount now */
+		r = prepared ? root_push(ctx, i, TAKE_FD(fd)) : exec_push_root(ctx, i, TAKE_FD(fd));
 		if (r < 0)
 			return error_set_errno(err, -r, "fchdir to the new root");
 		return 0;
@@ -1427,19 +1445,50 @@ static void prepare_prior_state(struct exec_ctx *ctx, uint32_t i, const char *pa
 		mount_propagation_of(fd, &st->prior_propagation, &e);
 }
 
+/*
+ * The detached clone of the root (with the mounts below it) that ROOT_BIND
+ * will attach, in ctx->run_root_fd.  Nothing is visible until then, and the
+ * clone goes away with its fd if the run never gets there.
+ */
+static int prepare_clone_root(struct exec_ctx *ctx)
+{
+	struct mp_error e;
+	int tree = -1;
+
+	if (mount_clone(ctx->root_fd, true, &tree, &e) < 0)
+		return -1; /* ROOT_BIND tries again and reports */
+	if (resolve_mount_of(tree, &ctx->run_root_id, NULL, &e) < 0) {
+		close(tree);
+		return -1;
+	}
+	ctx->run_root_fd = tree;
+	return 0;
+}
+
 int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
 {
 	const struct program *p = ctx->prog;
 	struct prepare_scan scan = { .all_plain = true };
-	uint32_t n = p->hdr.n_insns, points = 0;
+	uint32_t n = p->hdr.n_insns, points = 0, components = 0;
+	int outer_root = -1;
 
 	for (uint32_t i = 0; i < n; i++)
-		points += p->insns[i].op == OP_MKDIR || p->insns[i].op == OP_MKPOINT;
+		if (p->insns[i].op == OP_MKDIR || p->insns[i].op == OP_MKPOINT) {
+			points++;
+			components += path_components(S(ctx, p->insns[i].o[0]));
+		}
 	if (pathset_init(&scan.plain, points) < 0 || pathset_init(&scan.attached, n) < 0) {
 		pathset_free(&scan.plain);
 		return error_set(err, ENOMEM, "out of memory for %" PRIu32 " steps", n);
 	}
-	scan.fd_budget = prepare_fd_budget(points);
+	/* a kept mount point or a made component (undo's record of where it was made) costs one fd */
+	scan.fd_budget = prepare_fd_budget(components);
+	if (n > 0 && p->insns[0].op == OP_ROOT_BIND && ctx->run_root_fd < 0 && prepare_clone_root(ctx) == 0) {
+		/* look at the tree the steps will see: the clone ROOT_BIND attaches */
+		outer_root = ctx->root_fd;
+		ctx->root_fd = ctx->run_root_fd;
+		ctx->root_known = false;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mp_insn *in = &p->insns[i];
 
@@ -1463,7 +1512,10 @@ int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
 		case OP_MASK:
 			prepare_attach(&scan, S(ctx, in->o[0]));
 			break;
-		case OP_ROOT_BIND: /* a new mount on the root: nothing resolved before it is current */
+		case OP_ROOT_BIND: /* a new mount on the root: what was resolved before is under it */
+			if (i > 0 || outer_root < 0)
+				scan.all_plain = false;
+			break;
 		case OP_PARK:
 		case OP_UMOUNT:
 			scan.all_plain = false;
@@ -1477,6 +1529,10 @@ int exec_prepare(struct exec_ctx *ctx, struct mp_error *err)
 	}
 	pathset_free(&scan.plain);
 	pathset_free(&scan.attached);
+	if (outer_root >= 0) {
+		ctx->root_fd = outer_root;
+		ctx->root_known = false;
+	}
 	ctx->prepared_valid = true;
 	ctx->fd_budget = scan.fd_budget;
 	return 0;
@@ -1497,13 +1553,8 @@ int exec_dry_run(struct exec_ctx *ctx, FILE *out, struct mp_error *err)
 		int fd = -1;
 
 		disasm_print_insn(out, p, i);
-		if (in->op == OP_ROOT_BIND) {
-			bool is_root = false;
-
-			if (resolve_mount_of(ctx->root_fd, NULL, &is_root, &e) == 0)
-				fprintf(out, "\n       -> %s: %s", ctx->root_path,
-					is_root ? "a mount point already: nothing to do" : "would be bound onto itself");
-		}
+		if (in->op == OP_ROOT_BIND)
+			fprintf(out, "\n       -> %s: would be bound onto itself (the run's own mount)", ctx->root_path);
 		if (path) {
 			r = resolve_in_root(ctx->root_fd, path, &fd, &e);
 			if (r == 0) {

@@ -134,6 +134,15 @@ struct exec_ctx {
 	 * (a mount on the root, an optional entry undone, a failure). */
 	int *prepared_fd;
 	bool prepared_valid;
+	/* ROOT_BIND as the first step: the run's own mount of the root.  exec_prepare clones
+	 * the root (a detached tree, nothing visible yet) and looks at the clone, so what it
+	 * resolves is already inside the mount ROOT_BIND then attaches; kept open after, so
+	 * undo_run can detach it with every mount of the run below it at once.  -1: none. */
+	int run_root_fd;
+	uint64_t run_root_id;   /* its unique mount id, taken before the run's watermark (0: none) */
+	uint64_t *root_copies;  /* ROOT_BIND: the ids of the copies its recursive clone made of the
+	                         * mounts already in the root (sorted; they are the run's too) */
+	size_t n_root_copies;
 	uint32_t fd_budget;     /* fds the run may still keep open for later steps (prepare_fd_budget) */
 	struct exec_hooks hooks;
 };

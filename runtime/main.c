@@ -215,7 +215,7 @@ static int cmd_apply(int argc, char **argv)
 	ctx.hooks.loop_tag = runctl_loop_tag;
 	r = exec_prepare(&ctx, &err);
 	if (r == 0)
-		r = runctl_apply_begin(&txn, &prog, root, plan, ctx.park_dir, ctx.steps, &err);
+		r = runctl_apply_begin(&txn, &prog, root, plan, ctx.park_dir, ctx.steps, ctx.run_root_id, &err);
 	if (r < 0) {
 		fprintf(stderr, "mrun: %s (no mount was made)\n", err.msg);
 		goto out;

@@ -480,3 +480,68 @@ fail:
 	mount_newer_free(out, n);
 	return r;
 }
+
+static int mf_cmp_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int mount_list_below(uint64_t id, uint64_t **ret, size_t *ret_n, struct mp_error *err)
+{
+	struct mf_mnt_id_req req = { .size = MF_MNT_ID_REQ_SIZE_VER0, .mnt_id = id };
+	uint64_t *ids = NULL;
+	size_t n = 0, cap = 256;
+
+	for (;;) {
+		size_t room;
+		long got;
+
+		if (!ids || cap - n < 256) {
+			uint64_t *m = realloc(ids, (cap *= 2) * sizeof(*ids));
+
+			if (!m) {
+				free(ids);
+				return error_set(err, ENOMEM, "out of memory");
+			}
+			ids = m;
+		}
+		room = cap - n;
+		got = syscall(__NR_listmount, &req, ids + n, room, 0);
+		if (got < 0) {
+			int e = errno;
+
+			free(ids);
+			if (e == ENOENT)
+				return -ENOENT;
+			return error_set_errno(err, e, "listmount below mount %" PRIu64, id);
+		}
+		n += (size_t)got;
+		if ((size_t)got < room)
+			break;
+		req.param = ids[n - 1];
+	}
+	qsort(ids, n, sizeof(*ids), mf_cmp_id);
+	*ret = ids;
+	*ret_n = n;
+	return 0;
+}
+
+bool mount_id_in(const uint64_t *sorted, size_t n, uint64_t id)
+{
+	return n > 0 && bsearch(&id, sorted, n, sizeof(*sorted), mf_cmp_id) != NULL;
+}
+
+void mount_ids_sort(uint64_t *ids, size_t n)
+{
+	qsort(ids, n, sizeof(*ids), mf_cmp_id);
+}
+
+bool mount_is_attached(uint64_t id)
+{
+	struct mf_mnt_id_req req = { .size = MF_MNT_ID_REQ_SIZE_VER0, .mnt_id = id, .param = MF_STATMOUNT_MNT_BASIC };
+	uint8_t buf[MF_SM_STR + 64];
+
+	return syscall(__NR_statmount, &req, buf, sizeof(buf), 0) == 0 || errno != ENOENT;
+}

@@ -81,4 +81,20 @@ int mount_list_newer(int root_fd, uint64_t watermark, struct mount_newer **ret, 
 		     struct mp_error *err);
 void mount_newer_free(struct mount_newer *m, size_t n);
 
+/*
+ * The unique ids of every mount below mount `id`, at any depth
+ * (listmount(2) walks the whole subtree), sorted ascending, in *ret
+ * (malloc'd).  -ENOENT when there is no such mount in this namespace.
+ */
+int mount_list_below(uint64_t id, uint64_t **ret, size_t *ret_n, struct mp_error *err);
+
+/* Whether mount id is (still) in this mount namespace (statmount does not answer ENOENT). */
+bool mount_is_attached(uint64_t id);
+
+/* Sort ids ascending, for mount_id_in. */
+void mount_ids_sort(uint64_t *ids, size_t n);
+
+/* Whether id is in the ascending array sorted[0..n). */
+bool mount_id_in(const uint64_t *sorted, size_t n, uint64_t id);
+
 #endif

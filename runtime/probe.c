@@ -185,28 +185,6 @@ int probe_mnt_watermark(uint64_t *ret, struct mp_error *err)
 	return 0;
 }
 
-bool probe_mounts_below_all_newer(uint64_t id, uint64_t watermark)
-{
-	struct probe_mnt_id_req req = { .size = PROBE_MNT_ID_REQ_SIZE_VER0, .mnt_id = id };
-	uint64_t ids[256];
-	bool any = false;
-	long n;
-
-	for (;;) {
-		n = syscall(__NR_listmount, &req, ids, sizeof(ids) / sizeof(ids[0]), 0);
-		if (n < 0)
-			return false;
-		for (long i = 0; i < n; i++) {
-			if (ids[i] <= watermark)
-				return false;
-			any = true;
-		}
-		if ((size_t)n < sizeof(ids) / sizeof(ids[0]))
-			return any;
-		req.param = ids[n - 1];
-	}
-}
-
 /*
  * Our pid as /proc shows it.  Under a child pid namespace (the OCI hook
  * applies from inside the container's) getpid() is the namespace's number,

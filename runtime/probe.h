@@ -56,12 +56,6 @@ int probe_mnt_watermark(uint64_t *ret, struct mp_error *err);
  */
 int probe_find_mntns(uint64_t ino, int *ret_fd, struct mp_error *err);
 
-/*
- * True when the mount with unique id `id` has mounts below it and every
- * one of them has an id above `watermark` (all made after it); false when
- * there are none, any older one, or listmount is missing.
- */
-bool probe_mounts_below_all_newer(uint64_t id, uint64_t watermark);
 
 /*
  * The unique id of the mount fd lies on, and whether fd is the root of that

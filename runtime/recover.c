@@ -46,6 +46,7 @@
 #include "mount-find.h"
 #include "op-loop.h"
 #include "op-mount.h"
+#include "pathset.h"
 #include "probe.h"
 #include "recover.h"
 #include "resolve.h"
@@ -64,6 +65,12 @@ struct recover_ctx {
 	bool *handled;       /* steps already undone by another step's undo */
 	uint32_t n_steps;
 	uint32_t extra_undone;
+	/* rollback: the unique ids of the run's mounts its steps recorded (sorted), and the lowest of
+	 * them but ROOT_BIND's: what lies between ROOT_BIND's id and it came with ROOT_BIND's
+	 * recursive clone (copies of the mounts that were in the root) */
+	uint64_t *own;
+	size_t n_own;
+	uint64_t first_step_id;
 	/* crashed run: its mounts that are no longer at any plan path (moved by a rename), looked up once */
 	struct mount_newer *moved;
 	size_t n_moved;
@@ -152,6 +159,37 @@ static int recover_locate(struct recover_ctx *c, const char *path, int *ret_pare
 }
 
 /*
+ * Whether every mount below mount `id` may go with it.  For a crashed run
+ * (no ids recorded): any mount newer than its watermark.  In a rollback: a
+ * mount the run's steps made is still there only because its own undo
+ * failed (busy, or covered by another's), so it stays; below ROOT_BIND's
+ * mount the others must be the copies its clone made of the mounts that
+ * were in the root (ids between its own and the run's next mount's);
+ * below another mount, anything newer than the watermark (the copies a
+ * recursive bind made).  False when none is below (EBUSY then means a
+ * process uses the mount).
+ */
+static bool recover_below_all_run(const struct recover_ctx *c, uint64_t id, bool root_bind)
+{
+	_cleanup_free_ uint64_t *below = NULL;
+	size_t n = 0;
+	struct mp_error e;
+
+	if (mount_list_below(id, &below, &n, &e) < 0 || n == 0)
+		return false;
+	for (size_t k = 0; k < n; k++) {
+		bool ours = below[k] > c->run->facts.mnt_watermark;
+
+		if (c->mode == RECOVER_ROLLBACK)
+			ours = ours && !mount_id_in(c->own, c->n_own, below[k]) &&
+			       (!root_bind || (below[k] > id && below[k] < c->first_step_id));
+		if (!ours)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Unmount the mount at path if it is the run's: exactly `want` when known,
  * else any id above the watermark.  Returns 1 when unmounted, 0 when there
  * was nothing of the run's there, negative on failure.  Used for "/" (a
@@ -195,10 +233,11 @@ static int recover_umount_root(struct recover_ctx *c, const char *path, uint64_t
 		errno = saved;
 		/*
 		 * EBUSY also comes from mounts below this one.  When every one of
-		 * them is newer than the watermark they came with the run's own
-		 * recursive clone (or later steps): detach the tree as a whole.
+		 * them is the run's (its root bind's copies, a mount left by a
+		 * failed undo): detach the tree as a whole.
 		 */
-		if (errno == EBUSY && probe_mounts_below_all_newer(stx.stx_mnt_id, c->run->facts.mnt_watermark) &&
+		if (errno == EBUSY &&
+		    recover_below_all_run(c, stx.stx_mnt_id, c->n_steps > 0 && c->steps[0].st.mnt_id == stx.stx_mnt_id) &&
 		    umount2(proc, UMOUNT_NOFOLLOW | MNT_DETACH) == 0)
 			goto unmounted;
 		if (errno == EBUSY)
@@ -227,6 +266,45 @@ static int cmp_str(const void *a, const void *b)
  * there.  Left: the ones a rename moved away from their plan path (listed
  * once, here).
  */
+/*
+ * Whether the mount at path (inside the root) holds no process: umount2
+ * with MNT_EXPIRE answers EAGAIN for an unused mount that has no mount
+ * below it (and only marks it: a second call would unmount it) and EBUSY
+ * for one in use.  The name is looked up from its directory (opened
+ * without following symlinks) made the cwd, and UMOUNT_NOFOLLOW, so the
+ * question cannot be asked of a mount outside the root.  False also when
+ * the answer is anything else.
+ */
+static bool recover_mount_idle(struct recover_ctx *c, const char *path, uint64_t id)
+{
+	_cleanup_close_ int parent = -1;
+	char dir[4096];
+	const char *name = strrchr(path, '/') + 1;
+	struct statx stx;
+	struct mp_error e;
+
+	if (path_prefix(path, path_components(path) - 1, dir, sizeof(dir)) < 0)
+		return false;
+	if (resolve_in_root_plain(c->root_fd, dir, &parent, &e) < 0 || fchdir(parent) < 0)
+		return false;
+	/* the very mount (not one a rename put there) */
+	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0 ||
+	    !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id != id)
+		return false;
+	return umount2(name, UMOUNT_NOFOLLOW | MNT_EXPIRE) < 0 && errno == EAGAIN;
+}
+
+/* qsort: journal steps (pointers) by path, '/' before any other byte, so what is below a path follows it */
+static int cmp_step_path(const void *a, const void *b)
+{
+	const unsigned char *x = (const unsigned char *)(*(const struct journal_step *const *)a)->path;
+	const unsigned char *y = (const unsigned char *)(*(const struct journal_step *const *)b)->path;
+
+	for (; *x && *x == *y; x++, y++)
+		;
+	return (*x == '\0' ? 0 : *x == '/' ? 1 : *x + 1) - (*y == '\0' ? 0 : *y == '/' ? 1 : *y + 1);
+}
+
 static int recover_list_moved(struct recover_ctx *c, struct mp_error *err)
 {
 	_cleanup_free_ const char **paths = NULL;
@@ -452,12 +530,8 @@ static int recover_umount(struct recover_ctx *c, uint32_t index, const char *pat
 		goto out;
 	}
 	q = umount2(f.name, UMOUNT_NOFOLLOW);
-	if (q < 0 && errno == EBUSY && probe_mounts_below_all_newer(id, c->run->facts.mnt_watermark))
-		/*
-		 * EBUSY also comes from mounts below this one.  When every one of
-		 * them is newer than the watermark they came with the run's own
-		 * recursive clone (or later steps): detach the tree as a whole.
-		 */
+	if (q < 0 && errno == EBUSY && recover_below_all_run(c, id, false))
+		/* EBUSY from mounts below this one, all the run's: detach the tree as a whole */
 		q = umount2(f.name, UMOUNT_NOFOLLOW | MNT_DETACH);
 	if (q < 0) {
 		if (errno == EBUSY)
@@ -876,10 +950,156 @@ static bool recover_wants(enum recover_mode mode, const struct journal_step *s)
 	return s->st.status == STEP_DONE || s->st.status == STEP_UNDO_FAILED;
 }
 
+/*
+ * Batched rollback (the idea: undo.c, undo_run).  ROOT_BIND's mount goes
+ * with everything below it in one detach, instead of one umount2 (and one
+ * RCU grace period) per mount, when
+ *  - everything below it is the run's own: the ids its steps recorded;
+ *  - no path the run created lies inside another of the run's mounts: those
+ *    are removed by path afterwards, which would then lead into the root's
+ *    own directories instead;
+ *  - no process uses a mount of the run that holds no other: umount2 with
+ *    MNT_EXPIRE answers EBUSY for such a mount and unmounts nothing (then
+ *    the rollback goes one by one and reports that mount busy, as always).
+ *    A mount that holds others cannot be asked so: a process whose cwd is
+ *    in one sees it detached lazily.
+ * Returns the steps whose mounts go with it, or NULL (one by one).
+ */
+/* c->own and c->first_step_id: the mounts the run's steps recorded (a rollback; none for a crashed run). */
+static int recover_own_ids(struct recover_ctx *c, struct mp_error *err)
+{
+	c->first_step_id = UINT64_MAX;
+	if (c->mode != RECOVER_ROLLBACK)
+		return 0;
+	c->own = malloc((c->n_steps + 1) * sizeof(*c->own));
+	if (!c->own)
+		return error_set(err, ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < c->n_steps; i++) {
+		const struct journal_step *s = &c->steps[i];
+
+		if (!recover_wants(c->mode, s) || op_undo(s->op) != UNDO_UMOUNT || !s->st.mnt_id)
+			continue;
+		c->own[c->n_own++] = s->st.mnt_id;
+		if (s->op != OP_ROOT_BIND && s->st.mnt_id < c->first_step_id)
+			c->first_step_id = s->st.mnt_id;
+	}
+	mount_ids_sort(c->own, c->n_own);
+	return 0;
+}
+
+static bool *recover_batch_plan(struct recover_ctx *c)
+{
+	const struct journal_step *rb = &c->steps[0];
+	_cleanup_free_ uint64_t *below = NULL;
+	_cleanup_free_ const struct journal_step **leaf = NULL;
+	struct pathset targets = { 0 };
+	size_t n_below = 0, n_leaf = 0;
+	bool *in_batch = NULL, ok = true;
+	struct mp_error e;
+
+	if (c->mode != RECOVER_ROLLBACK || !c->same_boot || c->ns_gone || c->n_steps == 0 || rb->op != OP_ROOT_BIND ||
+	    !recover_wants(c->mode, rb) || !rb->st.made_mount || !rb->st.mnt_id)
+		return NULL;
+	in_batch = calloc(c->n_steps, sizeof(*in_batch));
+	if (!in_batch || pathset_init(&targets, c->n_steps) < 0)
+		goto no;
+	if (mount_list_below(rb->st.mnt_id, &below, &n_below, &e) < 0)
+		goto no;
+	for (size_t k = 0; k < n_below; k++)
+		if (!mount_id_in(c->own, c->n_own, below[k]))
+			goto no; /* another's mount (or a copy of one that was in the root) is below */
+	for (uint32_t i = 1; i < c->n_steps; i++) {
+		const struct journal_step *s = &c->steps[i];
+
+		in_batch[i] = recover_wants(c->mode, s) && op_undo(s->op) == UNDO_UMOUNT && s->st.mnt_id &&
+			      mount_id_in(below, n_below, s->st.mnt_id);
+		if (in_batch[i] && (!s->path || pathset_add(&targets, s->path) < 0))
+			goto no;
+	}
+	for (uint32_t i = 1; i < c->n_steps && ok; i++) {
+		const struct journal_step *s = &c->steps[i];
+		char holder[4096];
+
+		if (op_undo(s->op) != UNDO_REMOVE_CREATED || !recover_wants(c->mode, s) || s->st.created_components == 0)
+			continue;
+		ok = s->path && s->st.created_components <= path_components(s->path) &&
+		     path_prefix(s->path, path_components(s->path) - s->st.created_components, holder, sizeof(holder)) == 0 &&
+		     !pathset_has_prefix_of(&targets, holder);
+	}
+	if (!ok)
+		goto no;
+	/* the mounts that hold no other: in path order, those whose path is no prefix of the next one */
+	leaf = malloc(c->n_steps * sizeof(*leaf));
+	if (!leaf)
+		goto no;
+	for (uint32_t i = 1; i < c->n_steps; i++)
+		if (in_batch[i])
+			leaf[n_leaf++] = &c->steps[i];
+	qsort(leaf, n_leaf, sizeof(*leaf), cmp_step_path);
+	for (size_t k = 0; k < n_leaf && ok; k++) {
+		const char *path = leaf[k]->path, *next = k + 1 < n_leaf ? leaf[k + 1]->path : NULL;
+		size_t len = strlen(path);
+
+		if (strcmp(path, "/") == 0 || (next && strncmp(next, path, len) == 0 && next[len] == '/'))
+			continue;
+		ok = recover_mount_idle(c, path, leaf[k]->st.mnt_id);
+	}
+	(void)!chdir("/");
+	if (!ok)
+		goto no;
+	pathset_free(&targets);
+	return in_batch;
+no:
+	pathset_free(&targets);
+	free(in_batch);
+	return NULL;
+}
+
+/* After the batch detach: did step i's mount, or the one its undo acts on, go with it?  (undo.c: the same) */
+static bool recover_went_with_batch(const struct recover_ctx *c, uint32_t i, const bool *in_batch)
+{
+	enum op op = c->steps[i].op;
+
+	return in_batch[i] || op == OP_ROOT_BIND || op_undo(op) == UNDO_RESTORE_ATTR ||
+	       op_undo(op) == UNDO_RESTORE_PROPAGATION;
+}
+
+/*
+ * Detach ROOT_BIND's mount with all below it, and reopen the root under
+ * it.  The root path shows the topmost mount there: the run's mounts on
+ * "/" (batched, so its own) go first, one detach each, then ROOT_BIND's.
+ */
+static int recover_batch_detach(struct recover_ctx *c, const bool *in_batch, struct mp_error *err)
+{
+	char proc[RESOLVE_PROC_FD_MAX];
+
+	for (;;) {
+		uint64_t id = 0;
+		bool is_root = false, ours = false;
+		int r = probe_mount_id(c->root_fd, &id, &is_root, err);
+
+		if (r < 0)
+			return r;
+		for (uint32_t i = 0; i < c->n_steps && !ours; i++)
+			ours = (i == 0 || (in_batch[i] && c->steps[i].path && strcmp(c->steps[i].path, "/") == 0)) &&
+			       c->steps[i].st.mnt_id == id;
+		if (!is_root || !ours)
+			return error_set(err, ESTALE, "the mount on the root (id %" PRIu64 ") is not the run's", id);
+		resolve_proc_fd(c->root_fd, proc);
+		if (umount2(proc, MNT_DETACH) < 0)
+			return error_set_errno(err, errno, "detach the mount on the root");
+		r = recover_open_root(c, err);
+		if (r < 0 || id == c->steps[0].st.mnt_id)
+			return r;
+	}
+}
+
 int recover_undo_run(struct journal *j, const struct journal_run *run, enum recover_mode mode, FILE *log,
 		     struct recover_result *ret, struct mp_error *err)
 {
 	struct recover_ctx c = { .run = run, .mode = mode, .root_fd = -1, .log = log };
+	_cleanup_free_ bool *in_batch = NULL;
+	bool detached = false;
 	struct journal_step *steps = NULL;
 	struct step_state *out = NULL;
 	struct recover_result res = { 0 };
@@ -925,6 +1145,10 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 	c.steps = steps;
 	c.n_steps = n;
 	c.out = out;
+	r = recover_own_ids(&c, err);
+	if (r < 0)
+		goto out;
+	in_batch = recover_batch_plan(&c);
 	for (uint32_t i = n; i-- > 0;) {
 		const struct journal_step *s = &steps[i];
 		struct mp_error e = { 0 };
@@ -937,7 +1161,16 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 				out[i].status = STEP_PENDING; /* not rewritten */
 			continue;
 		}
-		q = recover_step(&c, s, &e);
+		if (in_batch && !detached && in_batch[i]) {
+			if (recover_batch_detach(&c, in_batch, &e) == 0)
+				detached = true;
+			else
+				in_batch = (free(in_batch), NULL); /* one by one then */
+		}
+		if (detached && recover_went_with_batch(&c, i, in_batch))
+			q = 1;
+		else
+			q = recover_step(&c, s, &e);
 		if (q < 0) {
 			out[i].status = STEP_UNDO_FAILED;
 			out[i].err = e.code;
@@ -976,6 +1209,7 @@ out:
 			free(out[i].error);
 	free(out);
 	free(c.handled);
+	free(c.own);
 	mount_newer_free(c.moved, c.n_moved);
 	journal_steps_free(steps, n);
 	if (c.root_fd >= 0)

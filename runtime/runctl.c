@@ -439,7 +439,8 @@ int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const
 }
 
 int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
-		       const char *park_dir, const struct step_state *steps, struct mp_error *err)
+		       const char *park_dir, const struct step_state *steps, uint64_t first_mnt_id,
+		       struct mp_error *err)
 {
 	struct journal_run_info info = {
 		.plan_file = program_str(p, p->hdr.plan_file),
@@ -469,6 +470,9 @@ int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const ch
 	r = probe_run_facts(&info.facts, err);
 	if (r < 0)
 		return error_wrap(err, "recording the run");
+	/* the run's first mount got its id before the watermark was read (mounts of other runs since may be higher) */
+	if (first_mnt_id && info.facts.mnt_watermark >= first_mnt_id)
+		info.facts.mnt_watermark = first_mnt_id - 1;
 	a->pid = info.facts.pid;
 	a->pid_start = info.facts.pid_start;
 	return journal_begin_run(a->j, &info, p, steps, &a->run, err);

@@ -57,7 +57,9 @@ int runctl_verify(FILE *out, const struct runctl_opts *o, int64_t run, struct mp
  *                        and still matches the kernel (nothing to do),
  *                        -EEXIST when it is applied but drifted (conflict);
  *   runctl_apply_begin   after exec_prepare, before exec_run: the run facts
- *                        (watermark last) and ONE transaction of intents;
+ *                        (watermark last, kept below first_mnt_id: the
+ *                        clone exec_prepare made for ROOT_BIND, 0 if none)
+ *                        and ONE transaction of intents;
  *   runctl_loop_tag      exec_hooks.loop_tag: names each loop device after
  *                        the run's pid, start time and step;
  *   runctl_apply_finish  ONE transaction with the outcome;
@@ -81,7 +83,8 @@ struct runctl_apply {
 int runctl_apply_open(struct runctl_apply *a, const struct runctl_opts *o, const struct program *p,
 		      const char *root, int64_t *ret_already, struct mp_error *err);
 int runctl_apply_begin(struct runctl_apply *a, const struct program *p, const char *root, const char *bytecode,
-		       const char *park_dir, const struct step_state *steps, struct mp_error *err);
+		       const char *park_dir, const struct step_state *steps, uint64_t first_mnt_id,
+		       struct mp_error *err);
 void runctl_loop_tag(void *data, uint32_t index, char buf[64]);
 int runctl_apply_finish(struct runctl_apply *a, const struct step_state *steps, uint32_t n, int64_t failed_step,
 			const char *error, struct mp_error *err);

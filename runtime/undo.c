@@ -34,6 +34,7 @@
 #include "mount-find.h"
 #include "op-loop.h"
 #include "op-mount.h"
+#include "pathset.h"
 #include "resolve.h"
 
 /* The PATH operand of the mount-making ops, or NULL. */
@@ -149,6 +150,61 @@ static void undo_remove_point(struct exec_ctx *ctx, uint32_t j, const struct mou
 	st->status = STEP_UNDONE;
 }
 
+/*
+ * The unique ids of the run's own mounts still recorded as made (steps
+ * done or failing to undo, ROOT_BIND's copies of what was in the root),
+ * sorted, for telling them from anything else below ROOT_BIND's mount.
+ */
+static int undo_own_ids(const struct exec_ctx *ctx, uint64_t **ret, size_t *ret_n)
+{
+	uint32_t n = ctx->prog->hdr.n_insns;
+	size_t k = 0;
+	uint64_t *ids = malloc((n + ctx->n_root_copies + 1) * sizeof(*ids));
+
+	if (!ids)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		if ((ctx->steps[i].status == STEP_DONE || ctx->steps[i].status == STEP_UNDO_FAILED) &&
+		    op_undo((enum op)ctx->prog->insns[i].op) == UNDO_UMOUNT && ctx->steps[i].mnt_id)
+			ids[k++] = ctx->steps[i].mnt_id;
+	for (size_t c = 0; c < ctx->n_root_copies; c++)
+		ids[k++] = ctx->root_copies[c];
+	mount_ids_sort(ids, k);
+	*ret = ids;
+	*ret_n = k;
+	return 0;
+}
+
+/*
+ * ROOT_BIND's mount (id) is detached with everything below it: only when
+ * nothing below is another's (a mount someone made in the root during the
+ * run, or on top of one of ours).  Else it stays, and so does theirs.
+ */
+static int undo_check_below_root(const struct exec_ctx *ctx, uint64_t id, struct mp_error *err)
+{
+	_cleanup_free_ uint64_t *own = NULL, *below = NULL;
+	size_t n_own = 0, n_below = 0, foreign = 0;
+	uint64_t first = 0;
+	int r;
+
+	if (undo_own_ids(ctx, &own, &n_own) < 0)
+		return error_set(err, ENOMEM, "out of memory");
+	r = mount_list_below(id, &below, &n_below, err);
+	if (r == -ENOENT)
+		return 0; /* gone already: umount_if_ours says so */
+	if (r < 0)
+		return error_wrap(err, "root bind");
+	for (size_t k = 0; k < n_below; k++)
+		if (!mount_id_in(own, n_own, below[k]) && foreign++ == 0)
+			first = below[k];
+	if (foreign)
+		return error_set(err, EBUSY,
+				 "root bind: %zu mount%s below it %s not this run's (id %" PRIu64 "%s): left mounted",
+				 foreign, foreign == 1 ? "" : "s", foreign == 1 ? "is" : "are", first,
+				 foreign == 1 ? "" : ", ...");
+	return 0;
+}
+
 static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *in, struct mp_error *err)
 {
 	struct step_state *st = &ctx->steps[i];
@@ -163,6 +219,11 @@ static int undo_umount(struct exec_ctx *ctx, uint32_t i, const struct mp_insn *i
 		return undo_park(ctx, i, err);
 	if (in->op == OP_ROOT_BIND || ctx->root_pushed[i]) {
 		/* a mount on "/": the current root fd is on it */
+		if (in->op == OP_ROOT_BIND) {
+			r = undo_check_below_root(ctx, st->mnt_id, err);
+			if (r < 0)
+				return r;
+		}
 		r = umount_if_ours(ctx->root_fd, st->mnt_id, in->op == OP_ROOT_BIND ? "root bind" : "mount on '/'",
 				   err);
 		if (r == 0)
@@ -340,12 +401,134 @@ uint32_t undo_range(struct exec_ctx *ctx, uint32_t from, uint32_t to)
 	return failed;
 }
 
+/*
+ * Batched undo of a whole run.  ROOT_BIND's mount holds every mount the
+ * run made inside the root, and one umount2(MNT_DETACH) of it takes them
+ * all away in one RCU grace period, where one umount2 per mount waits for
+ * one each (1,000 binds: ~11 ms against ~1.4 ms).  It is done only when
+ * everything below ROOT_BIND's mount is the run's own (undo_own_ids) —
+ * never a mount someone else made — and at the point where the first of
+ * those mounts would be unmounted in reverse order, so the steps undone
+ * before it (a read-only root made writable again, attributes put back)
+ * have run.  The mounts taken with it count as undone; the mount points
+ * they were on are removed afterwards by their MKDIR/MKPOINT steps, as
+ * usual.  Returns the set of steps whose mounts are below, or NULL when
+ * the run cannot be batched (then every step is undone one by one).
+ */
+static bool *undo_batch_plan(struct exec_ctx *ctx, uint32_t to)
+{
+	_cleanup_free_ uint64_t *own = NULL, *below = NULL;
+	size_t n_own = 0, n_below = 0;
+	const struct step_state *rb = &ctx->steps[0];
+	struct pathset targets = { 0 };
+	struct mp_error e;
+	bool *in_batch;
+
+	if (to == 0 || ctx->prog->insns[0].op != OP_ROOT_BIND || rb->status != STEP_DONE || !rb->mnt_id ||
+	    ctx->run_root_fd < 0)
+		return NULL;
+	if (undo_own_ids(ctx, &own, &n_own) < 0 || mount_list_below(rb->mnt_id, &below, &n_below, &e) < 0)
+		return NULL;
+	for (size_t k = 0; k < n_below; k++)
+		if (!mount_id_in(own, n_own, below[k]))
+			return NULL; /* another's mount is below: one by one, theirs is left */
+	in_batch = calloc(to, sizeof(*in_batch));
+	if (!in_batch || pathset_init(&targets, to) < 0)
+		goto no;
+	for (uint32_t i = 1; i < to; i++) {
+		const char *target = target_of(ctx, &ctx->prog->insns[i]);
+
+		in_batch[i] = ctx->steps[i].status == STEP_DONE && ctx->steps[i].mnt_id &&
+			      op_undo((enum op)ctx->prog->insns[i].op) == UNDO_UMOUNT &&
+			      mount_id_in(below, n_below, ctx->steps[i].mnt_id);
+		if (in_batch[i] && (!target || pathset_add(&targets, target) < 0))
+			goto no;
+	}
+	/* a path created inside one of those mounts must be removed while it is there */
+	for (uint32_t i = 1; i < to; i++) {
+		const struct step_state *st = &ctx->steps[i];
+		const char *path = target_of(ctx, &ctx->prog->insns[i]);
+		char holder[4096];
+
+		if (st->status != STEP_DONE || op_undo((enum op)ctx->prog->insns[i].op) != UNDO_REMOVE_CREATED ||
+		    st->created_components == 0)
+			continue;
+		if (st->created_components > path_components(path) ||
+		    path_prefix(path, path_components(path) - st->created_components, holder, sizeof(holder)) < 0 ||
+		    pathset_has_prefix_of(&targets, holder))
+			goto no;
+	}
+	pathset_free(&targets);
+	return in_batch;
+no:
+	pathset_free(&targets);
+	free(in_batch);
+	return NULL;
+}
+
+/*
+ * Detach ROOT_BIND's mount with everything below it.  A lookup of the root
+ * ends on the topmost mount there, which is one of the run's mounts on "/"
+ * when it made any (all below ROOT_BIND's, all its own: undo_batch_plan):
+ * those go first, one detach each, until ROOT_BIND's mount is gone too.
+ */
+static int undo_batch_detach(struct exec_ctx *ctx, const bool *in_batch, uint32_t to, struct mp_error *err)
+{
+	uint64_t id = ctx->steps[0].mnt_id;
+	uint32_t layers = 1;
+	int r;
+
+	for (uint32_t i = 1; i < to; i++)
+		layers += in_batch[i] && ctx->root_pushed[i];
+	r = umount_if_ours(ctx->run_root_fd, id, "root bind", err); /* the fd is on it, whatever is on top */
+	for (uint32_t k = 1; r == 0 && k < layers && mount_is_attached(id); k++)
+		r = mount_detach_fd(ctx->run_root_fd, err);
+	if (r == 0 && mount_is_attached(id))
+		r = error_set(err, EBUSY, "root bind: still mounted after %" PRIu32 " detaches", layers);
+	return r;
+}
+
+/*
+ * After the batch detach: does step i's undo act on a mount that went with
+ * it?  Every path of the plan is inside the root, so every mount a REMOUNT
+ * or PROPAGATE changed was below ROOT_BIND's mount (the run's own, or its
+ * copy of one that was in the root).
+ */
+static bool undo_went_with_batch(const struct exec_ctx *ctx, uint32_t i, const bool *in_batch)
+{
+	enum op op = (enum op)ctx->prog->insns[i].op;
+
+	return in_batch[i] || op == OP_ROOT_BIND || op_undo(op) == UNDO_RESTORE_ATTR ||
+	       op_undo(op) == UNDO_RESTORE_PROPAGATION;
+}
+
 uint32_t undo_run(struct exec_ctx *ctx)
 {
 	uint32_t n = ctx->prog->hdr.n_insns;
 	uint32_t to = ctx->failed_step == EXEC_NO_STEP ? n : ctx->failed_step;
-	uint32_t failed = undo_range(ctx, 0, to);
+	_cleanup_free_ bool *in_batch = undo_batch_plan(ctx, to);
+	bool detached = false;
+	uint32_t failed = 0;
 
+	for (uint32_t i = to; i-- > 0;) {
+		struct mp_error e;
+
+		if (ctx->steps[i].status != STEP_DONE)
+			continue;
+		if (in_batch && !detached && in_batch[i]) {
+			if (undo_batch_detach(ctx, in_batch, to, &e) == 0)
+				detached = true;
+			else
+				in_batch = (free(in_batch), NULL); /* one by one then */
+		}
+		if (detached && undo_went_with_batch(ctx, i, in_batch)) {
+			ctx->steps[i].status = STEP_UNDONE;
+			exec_pop_root(ctx, i);
+			continue;
+		}
+		if (undo_step(ctx, i, &e) < 0)
+			failed++;
+	}
 	for (uint32_t k = 0; k < ctx->prog->hdr.n_regs; k++)
 		exec_reg_release(&ctx->regs[k]);
 	return failed;

@@ -11,9 +11,11 @@
 #      meanwhile, the wait times out and the run is rolled back;
 #   3. `mrun recover` of a run SIGKILLed after its last mount (no mount
 #      id recorded: the run's mounts above its watermark, by name);
-#   4. a directory moved OUT of the root: the mounts are still detached
-#      (they are the run's, by id), nothing outside the root is removed,
-#      and the rollback reports what it left;
+#   4. a directory moved OUT of the root: through the root itself the
+#      rename fails (EXDEV: the run's root bind is a mount boundary); moved
+#      through another mount of the same filesystem, the run's mounts go
+#      with their root bind, nothing outside the root is removed, and the
+#      rollback reports the mount points it could not remove;
 #   5. a moved mount covered by another one is left alone (reported); once
 #      the cover is gone, rollback again finishes.
 # Checked every time: the kernel's view (mountinfo of this namespace) has
@@ -103,7 +105,7 @@ fresh
 apply moved
 is "$st" 0 "apply"
 [ "$st" -eq 0 ] || diag "$out"
-is "$(_mountinfo inside | wc -l)" 4 "4 mounts under /t"
+is "$(_mountinfo inside | wc -l)" 5 "4 mounts under /t and the run's root bind"
 mv "$ROOT/t" "$ROOT/t2" && mkfifo "$ROOT/t"
 out=$("$MRUN" rollback --root "$ROOT" 2>&1)
 is "$?" 0 "rollback after /t was renamed to /t2 and a FIFO put in its place"
@@ -116,8 +118,8 @@ check "rollback, /t now a FIFO" "$(expected 'mv t t2 && mkfifo t')"
 fresh
 "$MRUN" apply "$H/waits.mpb" --root "$ROOT" >"$H/waits.out" 2>&1 &
 ex=$!
-for _ in $(seq 100); do [ "$(_mountinfo inside | wc -l)" -eq 3 ] && break; sleep 0.02; done
-is "$(_mountinfo inside | wc -l)" 3 "apply made 3 mounts and waits for a link"
+for _ in $(seq 100); do [ "$(_mountinfo inside | wc -l)" -eq 4 ] && break; sleep 0.02; done
+is "$(_mountinfo inside | wc -l)" 4 "apply made 3 mounts and its root bind, and waits for a link"
 mv "$ROOT/t" "$ROOT/t2" && mkfifo "$ROOT/t"
 wait "$ex"
 st=$?
@@ -133,7 +135,7 @@ for swap in 'mv t t2 && mkfifo t' 'mv t t2 && mkdir t'; do
 	# SIGKILLed: waited for by an inner shell whose "Killed" goes to /dev/null with the rest
 	bash -c '"$@"; exit 0' sh env MOUNTPLAN_KILL_STEP="$k:after" "$MRUN" apply "$H/killed.mpb" --root "$ROOT" >/dev/null 2>&1
 	is "$(state)" running "killed after step $k: the run is left running"
-	is "$(_mountinfo inside | wc -l)" 4 "with its 4 mounts"
+	is "$(_mountinfo inside | wc -l)" 5 "with its 4 mounts and its root bind"
 	(cd "$ROOT" && eval "$swap")
 	out=$("$MRUN" recover 2>&1)
 	is "$?" 0 "recover after '$swap'"
@@ -147,17 +149,25 @@ fresh
 apply moved
 is "$st" 0 "apply"
 away=$H/away
-mv "$ROOT/t" "$away"
+perl -e 'rename($ARGV[0], $ARGV[1]) or exit($! + 0)' "$ROOT/t" "$away"
+is "$?" 18 "a rename out of the root through the root fails with EXDEV (the run's root bind is a mount)"
+# through another mount of the same filesystem (the host's view of the root's parent)
+view=$(mktemp -d /tmp/mp-view.XXXXXX)
+mount --bind "$H" "$view"
+mv "$view/${ROOT##*/}/t" "$view/away"
+umount "$view" && rmdir "$view"
 out=$("$MRUN" rollback --root "$ROOT" 2>&1)
 st=$?
 ok "$([ "$st" -ne 0 ]; echo $?)" "rollback after /t left the root fails (exit $st)"
-like "$out" "OUTSIDE the root, at '$away/m1'" "it says it found a mount outside the root"
+like "$out" "undo FAILED: find the mount on '/t/m1': .*not reachable from this process's root" \
+	"it says it cannot reach the run's mounts that went with /t"
 like "$out" "undo FAILED: .*'/t'" "and reports each mount point it could not remove, by its plan path"
-is "$(awk -v a="$away" 'index($5, a) == 1' /proc/self/mountinfo)" "" "the run's mounts, moved out of the root, are unmounted"
-is "$(_mountinfo inside)" "" "none is left in the root"
+like "$out" "ROOT_BIND .*undo FAILED: unmount '/': busy" "and keeps the root bind they hang from, reported"
 is "$(cd "$away" && find . | sort | tr '\n' ' ')" ". ./b1 ./f1 ./keep ./m1 ./n ./n/deep " \
 	"the directories out there are left as they are"
 is "$(state)" failed "the run is recorded as failed"
+umount -l "$ROOT"
+is "$(_mountinfo inside)" "" "detaching the root bind by hand takes the unreachable mounts with it"
 
 # 5. a moved mount that another mount now covers is left alone, and a later rollback finishes
 fresh
@@ -169,8 +179,8 @@ out=$("$MRUN" rollback --root "$ROOT" 2>&1)
 st=$?
 ok "$([ "$st" -ne 0 ]; echo $?)" "rollback with the moved /t2/m1 covered by another mount fails (exit $st)"
 like "$out" "undo FAILED: .*'/t/m1'.*left alone" "it names the mount it left alone"
-is "$(_mountinfo inside | awk '{ print $1 }' | sed "s#^$ROOT##" | tr '\n' ' ')" "/t2/m1 /t2/m1 " \
-	"only the run's mount there and the one on top are left"
+is "$(_mountinfo inside | awk '{ print $1 }' | sed "s#^$ROOT##" | tr '\n' ' ')" " /t2/m1 /t2/m1 " \
+	"only the root bind holding them, the run's mount there and the one on top are left"
 umount "$ROOT/t2/m1"
 run=$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT id FROM runs ORDER BY id DESC LIMIT 1")
 out=$("$MRUN" rollback "$run" 2>&1)

@@ -46,7 +46,7 @@ fails=0
 for p in $pids; do wait "$p" || fails=$((fails + 1)); done
 is "$fails" 0 "16 concurrent applies on 16 roots all succeed"
 [ "$fails" -eq 0 ] || cat "$W"/out* | head -10 | sed 's/^/#   /'
-is "$(awk -v w="$W/r" 'index($5, w) == 1' /proc/self/mountinfo | wc -l)" 48 "all 48 mounts are there"
+is "$(awk -v w="$W/r" 'index($5, w) == 1' /proc/self/mountinfo | wc -l)" 64 "all 48 mounts and the 16 root binds are there"
 is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT count(*) FROM runs WHERE state = 'applied'")" 16 "16 applied runs in the one journal"
 
 pids=

@@ -49,7 +49,7 @@ before=$(snapshot)
 
 out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
 is "$st" 0 "apply"
-is "$(under)" 4 "four mounts under the root"
+is "$(under)" 5 "four mounts under the root and the run's root bind"
 run=$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT max(id) FROM runs")
 like "$("$MRUN" history)" "^ +$run +applied " "history lists the run as applied"
 out=$("$MRUN" show "$run")
@@ -58,7 +58,7 @@ like "$out" "MOVE +done +[0-9]+:[0-9]+ +mnt [0-9]+ +/b/c" "show: a step with its
 like "$out" "MKDIR +done .*created 3 +/deep/x/y" "show: the components a step created"
 json=$("$MRUN" show "$run" --json)
 is "$(printf '%s' "$json" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(d["state"], len(d["steps"]), d["steps"][0]["op"])')" \
-	"applied $(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT n_steps FROM runs WHERE id = $run") MKPOINT" "show --json parses and holds every step"
+	"applied $(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT n_steps FROM runs WHERE id = $run") ROOT_BIND" "show --json parses and holds every step"
 like "$("$MRUN" status)" "^ +$run +applied .*$R" "status lists the applied run"
 is "$("$MRUN" status --json | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["running"]), [r["id"] for r in d["applied"]], len(d["failed"]))')" \
 	"0 [$run] 0" "status --json: the applied run, none running or failed"
@@ -68,7 +68,7 @@ is "$st" 0 "verify: the kernel matches"
 out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
 is "$st" 0 "re-applying the applied plan exits 0"
 like "$out" "already applied .* as run $run .*nothing to do" "and says so"
-is "$(under)" 4 "no stacked duplicates"
+is "$(under)" 5 "no stacked duplicates"
 
 umount "$R/b/c"
 out=$("$MRUN" verify "$run" 2>&1); st=$?
@@ -77,7 +77,7 @@ like "$out" "step [0-9]+ MOVE /b/c: mount id [0-9]+ there, the run made [0-9]+" 
 out=$("$MRUN" apply "$W/plan.mpb" --root "$R" 2>&1); st=$?
 is "$st" 1 "re-applying a drifted plan is refused"
 like "$out" "conflict: .*run $run.*rollback" "as a conflict naming the run"
-is "$(under)" 3 "and changes nothing"
+is "$(under)" 4 "and changes nothing"
 
 out=$("$MRUN" rollback --root "$R" 2>&1); st=$?
 is "$st" 0 "rollback --root of the drifted run"
@@ -102,10 +102,10 @@ like "$out" "step [0-9]+ MOVE .*undo FAILED: unmount '/b': busy" "it reports the
 like "$out" "could not be undone.*mrun rollback $run" "and how to finish later"
 is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs WHERE id = $run")" failed "the run is recorded failed"
 is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT count(*) FROM outcomes WHERE run_id = $run AND status = 'undo_failed'
-	AND (error LIKE '%busy%' OR error LIKE '%still a mount point%')")" 2 \
-	"the unmount and the mount point's removal are undo_failed, with their reasons"
+	AND (error LIKE '%busy%' OR error LIKE '%still a mount point%')")" 3 \
+	"the unmount, the mount point's removal and the root bind above them are undo_failed, with their reasons"
 is "$(cat "$R/b/data" 2>&1)" precious "the busy mount and its data are kept"
-is "$(under)" 1 "everything else was undone"
+is "$(under)" 2 "everything else was undone: the busy mount and the root bind holding it are left"
 kill "$busy"
 wait "$busy" 2>/dev/null
 busy=
@@ -114,9 +114,10 @@ is "$st" 0 "once the process is gone, rollback again finishes"
 is "$(sqlite3 "$MOUNTPLAN_JOURNAL" "SELECT state FROM runs WHERE id = $run")" rolled_back "the run is rolled_back"
 is "$(snapshot)" "$before" "and everything is as before"
 
-# a root that is a mount point already: readonly_root changes that mount
-# (ROOT_BIND makes nothing); rollback and recover put its flags back and
-# never unmount it
+# a root that is a mount point already: the run binds it onto itself all
+# the same, and readonly_root makes that bind read-only, not the caller's
+# mount; rollback and recover take the bind away and never unmount the
+# caller's mount, whose flags were never changed
 R2=$W/mnt-root
 mkdir -p "$R2"
 mount -t tmpfs -o nosuid premounted "$R2"
@@ -125,7 +126,8 @@ printf 'version: 1\nreadonly_root: true\nmounts:\n  - type: tmpfs\n    target: /
 opts() { awk -v p="$R2" '$5 == p { print $6 }' /proc/self/mountinfo; }
 before2=$(opts)
 "$MRUN" apply "$W/ro.mpb" --root "$R2" >/dev/null 2>&1
-like "$(opts)" "^ro," "readonly_root made the existing root mount read-only"
+like "$(opts | tail -1)" "^ro," "readonly_root made the run's bind of the root read-only"
+is "$(opts | head -1)" "$before2" "and left the caller's mount under it as it was"
 out=$("$MRUN" rollback --root "$R2" 2>&1); st=$?
 is "$st" 0 "rollback"
 is "$(opts)" "$before2" "gives the root mount its flags back"
@@ -133,7 +135,7 @@ is "$(awk -v p="$R2" '$5 == p' /proc/self/mountinfo | wc -l)" 1 "and leaves it m
 ok "$([ ! -e "$R2/inner" ]; echo $?)" "the inner mount point is gone"
 end=$("$MPLAN" disasm "$W/ro.mpb" | awk '$2 == "END" { print $1 }')
 st=$( (MOUNTPLAN_KILL_STEP=$end:before "$MRUN" apply "$W/ro.mpb" --root "$R2" >/dev/null 2>&1); echo $?) 2>/dev/null
-like "$(opts)" "^ro," "a run killed after the read-only remount"
+like "$(opts | tail -1)" "^ro," "a run killed after the read-only remount"
 out=$("$MRUN" recover 2>&1); st=$?
 is "$st" 0 "is recovered"
 is "$(opts)" "$before2" "with the root mount's flags back"

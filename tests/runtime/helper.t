@@ -113,7 +113,9 @@ is "$st" 1 "the run fails"
 like "$out" "undo step [0-9]+ MOVE .*FAILED: /a: the mount there \(id [0-9]+\) is not the one this run made \(id [0-9]+\): left alone" \
 	"undo refuses to unmount a mount it did not make"
 like "$out" "undo step [0-9]+ MKDIR .*FAILED: .*'/a' is still a mount point: not removed" "undo keeps a directory that is mounted on"
-like "$out" "rolled back: [0-9]+ steps undone, 2 undo failures" "the undo failures are counted"
+like "$out" "undo step 0 ROOT_BIND .*FAILED: root bind: 1 mount below it is not this run's \(id [0-9]+\): left mounted" \
+	"undo keeps the root bind the intruder's mount is below"
+like "$out" "rolled back: [0-9]+ steps undone, 3 undo failures" "the undo failures are counted"
 is "$(awk -v p="$ROOT/a" '$5 == p' /proc/self/mountinfo | wc -l)" 2 "both mounts at /a are still there"
 # SIGTERM while a (slow) helper runs: the step finishes, the run stops at the
 # next step boundary and everything is rolled back before mrun exits.

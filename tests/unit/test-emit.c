@@ -110,8 +110,8 @@ static void test_jumps_after_reordering(void)
 	{
 		int s = tb_find(&o.img, OP_SKIP_UNLESS_EMPTY, 0);
 
-		CHECK(s == 7 && o.img.debug[s].entry == 0, "the skip is at 7, after /a's seven steps");
-		CHECK(s >= 0 && o.img.insns[s].o[1] == 15 && o.img.insns[14].op == OP_CLOSE && o.img.insns[15].op == OP_END,
+		CHECK(s == 8 && o.img.debug[s].entry == 0, "the skip is at 8, after ROOT_BIND and /a's seven steps");
+		CHECK(s >= 0 && o.img.insns[s].o[1] == 16 && o.img.insns[15].op == OP_CLOSE && o.img.insns[16].op == OP_END,
 		      "its target is absolute: just after its entry's last step");
 	}
 	CHECK(o.r_verify == 0, "the verifier accepts the jump");

@@ -19,6 +19,7 @@ static bool expect_ops(struct ir_plan *p, struct tb_out *o, const char *want, co
 	diag_sink_init(&sink, "plan.yaml");
 	ok = CHECK(tb_compile(p, &sink, o) == 0, "%s: compiles", what);
 	if (ok) {
+		/* every plan that mounts begins with the run's own root mount */
 		CHECK_STR(tb_ops(&o->img), want, "%s: steps", what);
 		if (!CHECK(o->r_verify == 0, "%s: the verifier accepts it", what))
 			tap_diag("%s", o->err.msg);
@@ -41,8 +42,8 @@ static void test_tmpfs(void)
 	tb_data(e, "noswap");
 	tb_option(e, "nosuid");
 	e->attr_set |= MOUNT_ATTR_NOSUID;
-	if (expect_ops(&p, &o, "MKDIR FSOPEN FSCONFIG FSCONFIG FSCONFIG FSMOUNT CLOSE MOVE CLOSE END", "tmpfs")) {
-		const struct mp_insn *in = o.img.insns;
+	if (expect_ops(&p, &o, "ROOT_BIND MKDIR FSOPEN FSCONFIG FSCONFIG FSCONFIG FSMOUNT CLOSE MOVE CLOSE END", "tmpfs")) {
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK_STR(tb_str(&o, in[0].o[0]), "/tmp", "MKDIR target");
 		CHECK_INT(in[0].o[1], 0755, "MKDIR mode");
@@ -58,10 +59,10 @@ static void test_tmpfs(void)
 		CHECK_INT(in[5].o[2], MOUNT_ATTR_NOSUID, "FSMOUNT attr");
 		CHECK(in[5].o[1] == in[1].o[0] && in[6].o[0] == in[1].o[0], "FSMOUNT reads and CLOSE closes the fs context");
 		CHECK(in[7].o[0] == in[5].o[0] && in[8].o[0] == in[5].o[0], "MOVE and CLOSE use the mount register");
-		CHECK(o.img.debug[0].entry == 0 && o.img.debug[0].line == 6 && o.img.debug[0].col == 13,
+		CHECK(o.img.debug[1].entry == 0 && o.img.debug[1].line == 6 && o.img.debug[1].col == 13,
 		      "MKDIR's debug record is the target node");
-		CHECK(o.img.debug[3].line == 8 && o.img.debug[3].col == 15, "a data word's debug record is the option");
-		CHECK(o.img.debug[9].entry == MP_ENTRY_PLAN, "END belongs to the plan");
+		CHECK(o.img.debug[4].line == 8 && o.img.debug[4].col == 15, "a data word's debug record is the option");
+		CHECK(o.img.debug[10].entry == MP_ENTRY_PLAN, "END belongs to the plan");
 		CHECK_INT(o.img.n_regs, 2, "two registers");
 	}
 	tb_out_free(&o);
@@ -80,8 +81,8 @@ static void test_bind(void)
 	tb_ro(e);
 	e = tb_entry(&p, "bind", "/etc/resolv.conf", 10);
 	tb_source(e, "/etc/c1/resolv.conf", false);
-	if (expect_ops(&p, &o, "MKPOINT BIND MKPOINT BIND END", "bind")) {
-		const struct mp_insn *in = o.img.insns;
+	if (expect_ops(&p, &o, "ROOT_BIND MKPOINT BIND MKPOINT BIND END", "bind")) {
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK(in[0].flags == MP_IF_SRC_IN_ROOT && !strcmp(tb_str(&o, in[0].o[1]), "/data/etc"),
 		      "MKPOINT looks at the in-root source");
@@ -112,17 +113,17 @@ static void test_bind_idmap(void)
 	tb_source(e, "/srv/var", false);
 	tb_idmap(e, "0:200000:65536", "0:200000:65536");
 	if (expect_ops(&p, &o,
-		       "USERNS USERNS MKPOINT OPEN_TREE IDMAP SETATTR MOVE CLOSE MKPOINT OPEN_TREE IDMAP SETATTR MOVE CLOSE CLOSE "
+		       "ROOT_BIND USERNS USERNS MKPOINT OPEN_TREE IDMAP SETATTR MOVE CLOSE MKPOINT OPEN_TREE IDMAP SETATTR MOVE CLOSE CLOSE "
 		       "MKPOINT OPEN_TREE IDMAP SETATTR MOVE CLOSE CLOSE END",
 		       "bind with idmap")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK_STR(tb_str(&o, in[0].o[1]), "0:100000:65536", "USERNS uid map");
 		CHECK(in[0].o[0] != in[1].o[0], "two distinct mappings, two user namespaces");
 		CHECK(in[4].o[1] == in[0].o[0] && in[10].o[1] == in[0].o[0], "both entries share the first namespace");
-		CHECK(in[14].o[0] == in[0].o[0] && o.img.debug[14].entry == MP_ENTRY_PLAN,
+		CHECK(in[14].o[0] == in[0].o[0] && o.img.debug[15].entry == MP_ENTRY_PLAN,
 		      "the namespace is closed after its last reader, as a plan step");
-		CHECK(o.img.debug[0].entry == MP_ENTRY_PLAN && o.img.debug[0].line == 10,
+		CHECK(o.img.debug[1].entry == MP_ENTRY_PLAN && o.img.debug[1].line == 10,
 		      "USERNS is a plan step located at the first idmap");
 	}
 	tb_out_free(&o);
@@ -141,8 +142,8 @@ static void test_block(void)
 	tb_ro(e);
 	tb_option(e, "nodev");
 	e->attr_set |= MOUNT_ATTR_NODEV;
-	if (expect_ops(&p, &o, "MKDIR FSOPEN FSCONFIG_PATH FSCONFIG FSMOUNT CLOSE MOVE CLOSE END", "block device")) {
-		const struct mp_insn *in = o.img.insns;
+	if (expect_ops(&p, &o, "ROOT_BIND MKDIR FSOPEN FSCONFIG_PATH FSCONFIG FSMOUNT CLOSE MOVE CLOSE END", "block device")) {
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK(!strcmp(tb_str(&o, in[2].o[1]), "source") && !strcmp(tb_str(&o, in[2].o[2]), "/dev/vdb1"),
 		      "the device is the source path");
@@ -163,15 +164,15 @@ static void test_loop(void)
 	e = tb_entry(&p, "squashfs", "/usr", 5);
 	tb_source(e, "/images/usr.img", true);
 	e->loop = (struct ir_loop){ true, true, true, true, 0x100000005ull, 4096, { 8, 11 } };
-	if (expect_ops(&p, &o, "MKDIR LOOP_ATTACH FSOPEN FSCONFIG_LOOP FSMOUNT CLOSE CLOSE MOVE CLOSE END", "loop image")) {
-		const struct mp_insn *in = o.img.insns;
+	if (expect_ops(&p, &o, "ROOT_BIND MKDIR LOOP_ATTACH FSOPEN FSCONFIG_LOOP FSMOUNT CLOSE CLOSE MOVE CLOSE END", "loop image")) {
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK(in[1].flags == MP_IF_SRC_IN_ROOT, "in-root image");
 		CHECK_INT(in[1].o[2], MP_LOOP_READONLY | MP_LOOP_DIRECT_IO | MP_LOOP_AUTOCLEAR, "loop flags");
 		CHECK(in[1].o[3] == 5 && in[1].o[4] == 1 && in[1].o[5] == 4096 && in[1].o[6] == 0, "offset and sizelimit LO/HI");
 		CHECK(in[3].o[2] == in[1].o[0], "FSCONFIG_LOOP reads the loop register");
 		CHECK(in[6].o[0] == in[1].o[0], "the loop register closes after FSMOUNT, not before");
-		CHECK(o.img.debug[1].line == 8, "LOOP_ATTACH is located at loop:");
+		CHECK(o.img.debug[2].line == 8, "LOOP_ATTACH is located at loop:");
 	}
 	tb_out_free(&o);
 	ir_plan_free(&p);
@@ -191,9 +192,9 @@ static void test_overlay(void)
 	e->work = (struct ir_path){ tb_strdup("/c1/work"), false, { 9, 11 } };
 	tb_data(e, "userxattr");
 	if (expect_ops(&p, &o,
-		       "FSOPEN FSCONFIG_PATH FSCONFIG_PATH FSCONFIG_PATH FSCONFIG_PATH FSCONFIG FSMOUNT CLOSE MOVE CLOSE END",
+		       "ROOT_BIND FSOPEN FSCONFIG_PATH FSCONFIG_PATH FSCONFIG_PATH FSCONFIG_PATH FSCONFIG FSMOUNT CLOSE MOVE CLOSE END",
 		       "overlay on /")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK(!strcmp(tb_str(&o, in[1].o[1]), "lowerdir+") && !strcmp(tb_str(&o, in[1].o[2]), "/layers/app") &&
 			      !strcmp(tb_str(&o, in[2].o[2]), "/layers/base"),
@@ -218,10 +219,10 @@ static void test_overlay_idmap(void)
 	tb_lower(e, "/layers/base", false);
 	tb_idmap(e, "0:100000:65536", "0:100000:65536");
 	if (expect_ops(&p, &o,
-		       "USERNS MKDIR OPEN_TREE IDMAP SETATTR PARK CLOSE OPEN_TREE IDMAP SETATTR PARK CLOSE FSOPEN FSCONFIG_PARK "
+		       "ROOT_BIND USERNS MKDIR OPEN_TREE IDMAP SETATTR PARK CLOSE OPEN_TREE IDMAP SETATTR PARK CLOSE FSOPEN FSCONFIG_PARK "
 		       "FSCONFIG_PARK FSMOUNT CLOSE UMOUNT CLOSE UMOUNT CLOSE MOVE CLOSE CLOSE END",
 		       "idmapped overlay layers")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK_INT(in[4].o[1], MOUNT_ATTR_RDONLY, "temporary layer mount is read-only");
 		CHECK(in[13].o[2] == in[5].o[0] && in[14].o[2] == in[10].o[0], "FSCONFIG_PARK reads each parked layer");
@@ -255,15 +256,15 @@ static void test_helper_and_unknown(void)
 	e = tb_entry(&p, "nfs", "/srv", 20);                          /* helper without options */
 	tb_source(e, "fs1:/export", false);
 	if (expect_ops(&p, &o,
-		       "MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE MKDIR MOUNT_HELPER END",
+		       "ROOT_BIND MKDIR MOUNT_HELPER PROPAGATE MKDIR MOUNT MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE MKDIR MOUNT_HELPER END",
 		       "helper and unknown types")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 
 		CHECK_STR(tb_str(&o, in[1].o[0]), "fuse.sshfs", "helper type");
 		CHECK_STR(tb_str(&o, in[1].o[1]), "user@host:/export", "helper source is free-form");
 		CHECK_STR(tb_str(&o, in[1].o[3]), "ro,allow_other", "helper options without the propagation word");
 		CHECK(in[2].o[1] == MS_SHARED && in[2].o[2] == MP_TREE_RECURSIVE, "rshared becomes PROPAGATE");
-		CHECK(o.img.debug[2].line == 8 && o.img.debug[2].col == 19, "PROPAGATE is located at its word");
+		CHECK(o.img.debug[3].line == 8 && o.img.debug[3].col == 19, "PROPAGATE is located at its word");
 		CHECK_INT(in[4].o[3], MS_NOSUID | MS_RDONLY, "mount(2) flags from the attrs");
 		CHECK_STR(tb_str(&o, in[4].o[4]), "trans=virtio", "mount(2) data");
 		CHECK(!strcmp(tb_str(&o, in[6].o[1]), "binfmt_misc") && !strcmp(tb_str(&o, in[7].o[3]), "binfmt_misc"),
@@ -289,20 +290,20 @@ static void test_requires_when_optional(void)
 	tb_source(e, "/dev/disk/by-label/data", false);
 	e->requires = (struct ir_requires){ REQUIRE_DEVICE, tb_strdup("/dev/disk/by-label/data"), 30000, true, { 16, 15 } };
 	if (expect_ops(&p, &o,
-		       "WAIT_LINK SKIP_UNLESS_EMPTY MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE "
+		       "ROOT_BIND WAIT_LINK SKIP_UNLESS_EMPTY MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE "
 		       "WAIT_DEVICE MKDIR FSOPEN FSCONFIG_PATH FSMOUNT CLOSE MOVE CLOSE END",
 		       "requires, when: empty, optional")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 		bool all_optional = true;
 
 		CHECK(!strcmp(tb_str(&o, in[0].o[0]), "eth0") && in[0].o[1] == 5000 && in[0].o[2] == MP_WAIT_NO_CARRIER,
 		      "WAIT_LINK operands");
-		CHECK_INT(in[1].o[1], 9, "the skip lands after the entry's last step");
+		CHECK_INT(in[1].o[1], 10, "the skip lands after the entry's last step");
 		for (int i = 0; i < 9; i++)
-			all_optional &= (in[i].flags & MP_IF_OPTIONAL) != 0 && o.img.debug[i].entry == 0;
+			all_optional &= (in[i].flags & MP_IF_OPTIONAL) != 0 && o.img.debug[i + 1].entry == 0;
 		CHECK(all_optional, "every step of the optional entry is optional and belongs to it");
 		CHECK(!(in[9].flags & MP_IF_OPTIONAL), "the next entry's steps are not");
-		CHECK(in[9].o[1] == 30000 && o.img.debug[9].line == 16, "WAIT_DEVICE timeout and location");
+		CHECK(in[9].o[1] == 30000 && o.img.debug[10].line == 16, "WAIT_DEVICE timeout and location");
 	}
 	tb_out_free(&o);
 	ir_plan_free(&p);
@@ -321,15 +322,15 @@ static void test_split_readonly(void)
 	tb_entry(&p, "tmpfs", "/srv/cache", 10);
 	tb_entry(&p, "tmpfs", "/srv/cache/x", 14);
 	if (expect_ops(&p, &o,
-		       "MKDIR FSOPEN FSCONFIG_PATH FSMOUNT CLOSE MOVE CLOSE MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE "
+		       "ROOT_BIND MKDIR FSOPEN FSCONFIG_PATH FSMOUNT CLOSE MOVE CLOSE MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE "
 		       "MKDIR FSOPEN FSCONFIG FSMOUNT CLOSE MOVE CLOSE REMOUNT END",
 		       "read-only parent with children")) {
-		const struct mp_insn *in = o.img.insns;
+		const struct mp_insn *in = o.img.insns + 1; /* after the prologue's ROOT_BIND */
 		int rm = tb_find(&o.img, OP_REMOUNT, 0);
 
 		CHECK_INT(in[3].o[2], 0, "the parent is mounted read-write (no superblock ro either)");
-		CHECK(rm > 0 && !strcmp(tb_str(&o, in[rm].o[0]), "/srv") && in[rm].o[1] == MOUNT_ATTR_RDONLY &&
-			      in[rm].o[3] == 0,
+		CHECK(rm > 0 && !strcmp(tb_str(&o, o.img.insns[rm].o[0]), "/srv") && o.img.insns[rm].o[1] == MOUNT_ATTR_RDONLY &&
+			      o.img.insns[rm].o[3] == 0,
 		      "non-recursive REMOUNT ro of the parent");
 		CHECK(rm > 0 && o.img.debug[rm].entry == 0 && o.img.debug[rm].line == 8, "REMOUNT belongs to the parent's ro word");
 	}

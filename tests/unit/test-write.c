@@ -47,7 +47,7 @@ int main(void)
 		return tap_done();
 	b = o.bytes;
 	n = o.img.n_insns;
-	CHECK_STR(tb_ops(&o.img), "MKDIR FSOPEN FSCONFIG FSCONFIG FSMOUNT CLOSE MOVE CLOSE MKPOINT BIND END", "program");
+	CHECK_STR(tb_ops(&o.img), "ROOT_BIND MKDIR FSOPEN FSCONFIG FSCONFIG FSMOUNT CLOSE MOVE CLOSE MKPOINT BIND END", "program");
 
 	/* Header, field by field at its documented offset. */
 	CHECK(memcmp(b, "MPLANBC\n", 8) == 0, "magic");
@@ -55,7 +55,7 @@ int main(void)
 	CHECK_INT(le32(b + 12), 0, "flags");
 	size = le32(b + 16);
 	CHECK_INT(size, o.len, "file_size is the length");
-	CHECK_INT(le32(b + 20), 11, "n_insns");
+	CHECK_INT(le32(b + 20), 12, "n_insns");
 	CHECK_INT(le32(b + 24), 2, "n_regs");
 	CHECK_INT(le32(b + 28), 2, "n_entries");
 	CHECK_INT(le32(b + 32), 96, "insn_off");
@@ -72,21 +72,23 @@ int main(void)
 	CHECK(b[56] == 0xa0 && b[87] == 0xa0 + 31, "plan_sha256 copied from the IR");
 	CHECK(le32(b + 88) == 0 && le32(b + 92) == 0, "reserved is zero");
 
-	/* Instruction 0 (MKDIR "/tmp", 0755) and 9 (BIND ..., ro) byte by byte. */
-	CHECK(b[96] == OP_MKDIR && b[97] == MP_IF_OPTIONAL && b[98] == 0 && b[99] == 0, "insn 0: op, flags, zero");
-	CHECK_STR((const char *)b + strtab_off + le32(b + 100), "/tmp", "insn 0 operand 0 is a string offset");
-	CHECK_INT(le32(b + 104), 0755, "insn 0 operand 1");
-	CHECK(le32(b + 108) == 0 && le32(b + 124) == 0, "unused operands are 0");
-	CHECK(b[96 + 32 * 9] == OP_BIND && b[97 + 32 * 9] == 0, "insn 9 is a plain BIND");
-	CHECK_INT(le32(b + 96 + 32 * 9 + 4 + 12), MOUNT_ATTR_RDONLY, "insn 9 attr_set");
-	CHECK(b[96 + 32 * 10] == OP_END, "last insn is END");
+	/* Instruction 0 (ROOT_BIND), 1 (MKDIR "/tmp", 0755) and 10 (BIND ..., ro) byte by byte. */
+	CHECK(b[96] == OP_ROOT_BIND && b[97] == 0 && le32(b + 100) == 0, "insn 0: the run's own root mount");
+	CHECK(b[128] == OP_MKDIR && b[129] == MP_IF_OPTIONAL && b[130] == 0 && b[131] == 0, "insn 1: op, flags, zero");
+	CHECK_STR((const char *)b + strtab_off + le32(b + 132), "/tmp", "insn 1 operand 0 is a string offset");
+	CHECK_INT(le32(b + 136), 0755, "insn 1 operand 1");
+	CHECK(le32(b + 140) == 0 && le32(b + 156) == 0, "unused operands are 0");
+	CHECK(b[96 + 32 * 10] == OP_BIND && b[97 + 32 * 10] == 0, "insn 10 is a plain BIND");
+	CHECK_INT(le32(b + 96 + 32 * 10 + 4 + 12), MOUNT_ATTR_RDONLY, "insn 10 attr_set");
+	CHECK(b[96 + 32 * 11] == OP_END, "last insn is END");
 
 	/* Debug records. */
-	CHECK(le32(b + debug_off) == 0 && le32(b + debug_off + 4) == 5 && le32(b + debug_off + 8) == 13,
-	      "debug 0: entry 0 at 5:13");
-	CHECK(le32(b + debug_off + 12 * 9) == 1 && le32(b + debug_off + 12 * 9 + 4) == 9,
-	      "debug 9: entry 1 at line 9");
-	CHECK_INT(le32(b + debug_off + 12 * 10), MP_ENTRY_PLAN, "END's debug entry is the plan");
+	CHECK_INT(le32(b + debug_off), MP_ENTRY_PLAN, "debug 0: ROOT_BIND belongs to the plan");
+	CHECK(le32(b + debug_off + 12) == 0 && le32(b + debug_off + 12 + 4) == 5 && le32(b + debug_off + 12 + 8) == 13,
+	      "debug 1: entry 0 at 5:13");
+	CHECK(le32(b + debug_off + 12 * 10) == 1 && le32(b + debug_off + 12 * 10 + 4) == 9,
+	      "debug 10: entry 1 at line 9");
+	CHECK_INT(le32(b + debug_off + 12 * 11), MP_ENTRY_PLAN, "END's debug entry is the plan");
 
 	/* Checksum. */
 	CHECK_INT(le32(b + size - 4), crc32_bytes(b, size - 4), "crc32 of everything before it");
@@ -98,7 +100,7 @@ int main(void)
 	if (!CHECK(o.r_verify == 0, "runtime/verify.c accepts it"))
 		tap_diag("%s", o.err.msg);
 	if (o.r_load == 0)
-		CHECK(o.prog.hdr.n_insns == n && o.prog.hdr.n_regs == 2 && o.prog.insns[4].op == OP_FSMOUNT,
+		CHECK(o.prog.hdr.n_insns == n && o.prog.hdr.n_regs == 2 && o.prog.insns[5].op == OP_FSMOUNT,
 		      "the loaded program matches");
 	{
 		struct program bad;
