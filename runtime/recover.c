@@ -266,6 +266,13 @@ static int cmp_str(const void *a, const void *b)
  * there.  Left: the ones a rename moved away from their plan path (listed
  * once, here).
  */
+/* The directory recover_mount_idle last looked in: its path ("/a/" with the slash) and fd. */
+struct recover_dir {
+	char path[4096];
+	size_t len;
+	int fd;
+};
+
 /*
  * Whether the mount at path (inside the root) holds no process: umount2
  * with MNT_EXPIRE answers EAGAIN for an unused mount that has no mount
@@ -275,20 +282,28 @@ static int cmp_str(const void *a, const void *b)
  * question cannot be asked of a mount outside the root.  False also when
  * the answer is anything else.
  */
-static bool recover_mount_idle(struct recover_ctx *c, const char *path, uint64_t id)
+static bool recover_mount_idle(struct recover_ctx *c, const char *path, uint64_t id, struct recover_dir *dir)
 {
-	_cleanup_close_ int parent = -1;
-	char dir[4096];
 	const char *name = strrchr(path, '/') + 1;
+	size_t dlen = (size_t)(name - path);
 	struct statx stx;
 	struct mp_error e;
 
-	if (path_prefix(path, path_components(path) - 1, dir, sizeof(dir)) < 0)
-		return false;
-	if (resolve_in_root_plain(c->root_fd, dir, &parent, &e) < 0 || fchdir(parent) < 0)
-		return false;
+	/* the directory: the previous one again when it is the same (the leaves come in path order) */
+	if (dir->fd < 0 || dlen != dir->len || strncmp(path, dir->path, dlen) != 0) {
+		char buf[4096];
+
+		if (dir->fd >= 0)
+			close(dir->fd);
+		dir->fd = -1;
+		if (path_prefix(path, path_components(path) - 1, buf, sizeof(buf)) < 0 || dlen >= sizeof(dir->path) ||
+		    resolve_in_root_plain(c->root_fd, buf, &dir->fd, &e) < 0 || fchdir(dir->fd) < 0)
+			return false;
+		memcpy(dir->path, path, dlen);
+		dir->len = dlen;
+	}
 	/* the very mount (not one a rename put there) */
-	if (statx(parent, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0 ||
+	if (statx(dir->fd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_MNT_ID_UNIQUE, &stx) < 0 ||
 	    !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) || stx.stx_mnt_id != id)
 		return false;
 	return umount2(name, UMOUNT_NOFOLLOW | MNT_EXPIRE) < 0 && errno == EAGAIN;
@@ -994,6 +1009,7 @@ static bool *recover_batch_plan(struct recover_ctx *c)
 	_cleanup_free_ const struct journal_step **leaf = NULL;
 	struct pathset targets = { 0 };
 	size_t n_below = 0, n_leaf = 0;
+	struct recover_dir dir = { .fd = -1 };
 	bool *in_batch = NULL, ok = true;
 	struct mp_error e;
 
@@ -1042,8 +1058,10 @@ static bool *recover_batch_plan(struct recover_ctx *c)
 
 		if (strcmp(path, "/") == 0 || (next && strncmp(next, path, len) == 0 && next[len] == '/'))
 			continue;
-		ok = recover_mount_idle(c, path, leaf[k]->st.mnt_id);
+		ok = recover_mount_idle(c, path, leaf[k]->st.mnt_id, &dir);
 	}
+	if (dir.fd >= 0)
+		close(dir.fd);
 	(void)!chdir("/");
 	if (!ok)
 		goto no;

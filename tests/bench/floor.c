@@ -2,7 +2,9 @@
  * floor.c — the syscall floor of the mountplan benchmarks.
  *
  * The cheapest program that makes the same mounts as `mrun apply` for a
- * plan of N bind mounts: per mount, the target is resolved inside the root
+ * plan of N bind mounts: first the run's own bind of the root onto itself
+ * (mrun's ROOT_BIND: a recursive clone of the root, attached on it), then
+ * per mount, the target is resolved inside that bind
  * with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) into an O_PATH fd,
  * the source is cloned with open_tree(OPEN_TREE_CLONE), and the clone is
  * attached with move_mount onto the target fd (then both fds closed).  No parsing, no
@@ -13,17 +15,18 @@
  * very differently: umount2(path, 0) per mount (said to wait for one RCU
  * grace period each); umount2(MNT_DETACH) per mount, through the target's
  * resolved fd or by path; and one umount2(root, MNT_DETACH) of the parent
- * that holds all N mounts (cheapest, but it unmounts what the run did not
- * make too).
+ * that holds all N mounts: the apply's own bind of the root, which is what
+ * `mrun rollback` detaches when everything below it is the run's.
  *
  *   floor mktree N DIR         make DIR/src/sI and DIR/root/dI (I < N), and
  *                              make DIR/root a mount (bound onto itself)
- *   floor apply N DIR          bind DIR/src/sI onto dI inside DIR/root
+ *   floor apply N DIR          bind DIR/root onto itself, then DIR/src/sI
+ *                              onto dI inside it
  *   floor umount N DIR MODE [P]  unmount DIR/root/PI (P: d, or m for the
  *                              mixed plan's targets); MODE: each (umount2 by path), lazy
  *                              (MNT_DETACH through the resolved fd),
  *                              lazypath (MNT_DETACH by path), parent (one
- *                              MNT_DETACH)
+ *                              MNT_DETACH of the apply's bind of the root)
  *   floor mkmixed N DIR        the tree of the mixed plan (see run-bench.sh)
  *   floor mixed N DIR          apply the mixed plan: per 10 entries 2 tmpfs,
  *                              4 read-only binds, 2 binds, 1 overlay of
@@ -120,6 +123,21 @@ static int open_root(const char *dir)
 	return fd;
 }
 
+/* mrun's ROOT_BIND: the root cloned with what is mounted in it and attached
+ * onto itself; the fd of that bind, which the run's mounts are resolved in. */
+static int bind_root(int rootfd)
+{
+	int tree = (int)syscall(SYS_open_tree, rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+				AT_EMPTY_PATH);
+
+	if (tree < 0)
+		die("open_tree", "root");
+	if (move_onto(tree, rootfd) < 0)
+		die("move_mount", "root");
+	close(rootfd);
+	return tree;
+}
+
 static void cmd_mktree(unsigned n, const char *dir)
 {
 	char path[PATH_BUF];
@@ -145,6 +163,8 @@ static void cmd_apply(unsigned n, const char *dir)
 	char src[PATH_BUF], target[64];
 	int rootfd = open_root(dir);
 	uint64_t t0 = now_ns();
+
+	rootfd = bind_root(rootfd);
 
 	for (unsigned i = 0; i < n; i++) {
 		int tfd, tree;
@@ -337,6 +357,8 @@ static void cmd_mixed(unsigned n, const char *dir)
 	int rootfd = open_root(dir);
 	uint64_t t0 = now_ns();
 	int userns = make_userns("0 100000 65536\n");
+
+	rootfd = bind_root(rootfd);
 
 	for (unsigned i = 0; i < n; i++) {
 		unsigned k = i % 10;
