@@ -14,7 +14,9 @@
  * shared 2-core machine): a step's intent row 0.7 us and its outcome row
  * 0.5 us in every mode and synchronous setting; a small commit 30 us in
  * WAL against 60-80 us in DELETE and 55-65 us in TRUNCATE; opening 220 us
- * in WAL against 135 us in DELETE.
+ * in WAL against 135 us in DELETE.  Since protocol v4 (journal.h) a run
+ * writes its program as one blob and rows only for the steps with
+ * something to say, so the mode is chosen by the commit and the open.
  *   - journal_mode=WAL: the cheapest commit (a run makes two), and readers
  *     (status, show, verify, the re-apply check) never block the writer of
  *     another root, nor it them: sixteen roots are applied in parallel.
@@ -26,7 +28,19 @@
  *     on open but hold the file for the whole run, serialising every root.
  * Every statement that runs once per step is prepared once per connection
  * and reset between steps.  No per-step commit: the kernel tells recovery
- * how far a run got (recover.c).
+ * how far a run got (recover.c).  The two transactions of a run are as
+ * atomic as before: the program, the intents, the outcome pack and the
+ * outcome rows are rows like any other, written inside them, so a process
+ * killed at any instruction leaves a run either with all of its intent or
+ * none (not begun), and the outcomes of one finish or of the one before.
+ *
+ * Reading: a run with a `programs` row (protocol v4) is decoded from its
+ * program, loaded and verified like a .mpb file on disk (the journal is a
+ * file anyone with root can edit), with the intents, the pack and the
+ * outcome rows laid over it (journal_get_steps_program); a run without
+ * one was recorded by an older mrun and is read from its `steps` rows
+ * (journal_get_steps_rows).  A damaged record is an error naming the
+ * journal and the run, never a crash and never a guess.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -66,7 +80,6 @@ struct journal {
 	int version;            /* schema version: a read-only open of an older journal is not migrated */
 	int busy_ms;
 	/* prepared once per connection, reset between uses: one row, and JOURNAL_BATCH rows */
-	sqlite3_stmt *ins_step, *ins_steps;
 	sqlite3_stmt *ins_outcome, *ins_outcomes;
 };
 
@@ -386,6 +399,8 @@ static int journal_prepare_schema(struct journal *j, struct mp_error *err)
 			r = journal_exec(j, pragma, err);
 			if (r == 0)
 				r = journal_migrate(j, err);
+			if (r == 0)
+				j->version = journal_schema_latest(); /* the readers pick their SQL by it */
 		}
 		if (r < 0)
 			return r;
@@ -450,42 +465,29 @@ static int journal_check_length(const char *path, struct mp_error *err)
 	return 0;
 }
 
-/* SQL function mp_op_name(opcode): the opcodes.def name, for `show` and --json. */
-static void journal_sql_op_name(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	(void)argc;
-	sqlite3_result_text(ctx, op_name((enum op)sqlite3_value_int(argv[0])), -1, SQLITE_STATIC);
-}
-
 /*
- * SQL function mp_operands(opcode, blob): the numeric operands as a JSON
- * array, null for string operands (their text is in path / src) and for
- * unused slots.  Only numbers are printed: nothing to escape.
+ * A step's numeric operands as a JSON array, for `mrun show --json`: null
+ * for string operands (their text is in path / src), unused slots left
+ * out.  Only numbers are printed: nothing to escape.
  */
-static void journal_sql_operands(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+#define JOURNAL_OPERANDS_JSON (MP_NOPERANDS * 12 + 4)
+static void journal_operands_json(enum op op, const uint32_t o[MP_NOPERANDS], char buf[JOURNAL_OPERANDS_JSON])
 {
-	enum op op = (enum op)sqlite3_value_int(argv[0]);
-	uint32_t o[MP_NOPERANDS] = { 0 };
-	char buf[MP_NOPERANDS * 12 + 4];
 	size_t len = 0;
 
-	(void)argc;
-	if (sqlite3_value_bytes(argv[1]) == (int)sizeof(o))
-		memcpy(o, sqlite3_value_blob(argv[1]), sizeof(o));
 	buf[len++] = '[';
 	for (int k = 0; k < MP_NOPERANDS; k++) {
 		enum opnd_kind kind = op_operand_kind(op, k);
 
 		if (kind == K_NONE)
 			break;
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s", k ? "," : "");
 		if (kind_is_string(kind))
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "null");
+			len += (size_t)snprintf(buf + len, JOURNAL_OPERANDS_JSON - len, "%snull", k ? "," : "");
 		else
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u", o[k]);
+			len += (size_t)snprintf(buf + len, JOURNAL_OPERANDS_JSON - len, "%s%u", k ? "," : "", o[k]);
 	}
 	buf[len++] = ']';
-	sqlite3_result_text(ctx, buf, (int)len, SQLITE_TRANSIENT);
+	buf[len] = '\0';
 }
 
 static int journal_mkdir_parent(const char *path, struct mp_error *err)
@@ -532,10 +534,6 @@ int journal_open(const char *path, unsigned flags, int busy_timeout_ms, struct j
 		goto fail;
 	}
 	sqlite3_busy_timeout(j->db, busy_timeout_ms);
-	sqlite3_create_function(j->db, "mp_op_name", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-				journal_sql_op_name, NULL, NULL);
-	sqlite3_create_function(j->db, "mp_operands", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-				journal_sql_operands, NULL, NULL);
 	/* A file we may not write opens read-only without a word: say so now, before any mount. */
 	if (!j->readonly && sqlite3_db_readonly(j->db, "main") == 1) {
 		r = error_set(err, EROFS, "journal %s: read-only file or directory, cannot record a run", path);
@@ -555,8 +553,6 @@ void journal_close(struct journal *j)
 {
 	if (!j)
 		return;
-	sqlite3_finalize(j->ins_step);
-	sqlite3_finalize(j->ins_steps);
 	sqlite3_finalize(j->ins_outcome);
 	sqlite3_finalize(j->ins_outcomes);
 	sqlite3_close_v2(j->db);
@@ -594,11 +590,25 @@ int journal_check(struct journal *j, struct mp_error *err)
  * once per batch instead of once per step.  Measured with callgrind on a
  * run of 2001 steps: 10.9k -> 8.1k instructions per intent row, 8.9k ->
  * 5.9k per outcome row; batches of 16, 32 and 64 within 3% of each other,
- * 128 worse (a long statement to prepare, a long single-row tail).
+ * 128 worse (a long statement to prepare, a long single-row tail).  Since
+ * protocol v4 only the steps with something to say have a row at all.
  */
 #define JOURNAL_BATCH 16
-#define JOURNAL_STEP_COLS 16
-#define JOURNAL_OUTCOME_COLS 11
+#define JOURNAL_OUTCOME_COLS 15
+
+/*
+ * The outcome pack and the intents blob (schema/journal.sql, migration 4):
+ * a format byte, then records of LEB128 varints (at most 10 bytes each).
+ * An outcome record is the status byte, the mount id, the duration in ns
+ * (exec.c times every step) and the components created: fixed u64s made
+ * the pack of 2001 steps 50 kB, varints about 16 kB.
+ */
+#define JOURNAL_PACK_FORMAT 1
+#define JOURNAL_PACK_MAX_RECORD 31   /* status byte + 3 varints */
+#define JOURNAL_INTENT_MAX_RECORD 70 /* 7 varints */
+_Static_assert(STEP_PENDING == 0 && STEP_DONE == 1 && STEP_SKIPPED == 2 && STEP_FAILED == 3 && STEP_UNDONE == 4 &&
+		       STEP_UNDO_FAILED == 5,
+	       "the outcome pack stores enum step_status by number (journal.sql, migration 4)");
 
 /* "HEAD VALUES (?, ...), (...)": rows rows of cols parameters, prepared once and kept in *st. */
 static int journal_prepare_values(struct journal *j, sqlite3_stmt **st, const char *head, int cols, int rows,
@@ -637,40 +647,98 @@ static void journal_hex(char out[65], const uint8_t *sha)
 	out[64] = '\0';
 }
 
-/* Bind one step's row at parameters b+1 .. b+JOURNAL_STEP_COLS, in the order of JOURNAL_INS_STEP. */
-static void journal_bind_step(sqlite3_stmt *st, int b, int64_t run, const struct program *p, uint32_t i,
-			      const struct step_state *s)
+/* MKDIR and MKPOINT make mount points: their default intent is "the path is there". */
+static bool journal_op_existed_default(enum op op)
 {
-	const struct mp_insn *in = &p->insns[i];
-	const struct mp_debug *d = &p->debug[i];
-	enum op op = (enum op)in->op;
-	const char *path = op == OP_ROOT_BIND ? "/" : NULL, *src = NULL;
+	return op == OP_MKDIR || op == OP_MKPOINT;
+}
 
-	for (int k = 0; k < MP_NOPERANDS; k++) {
-		enum opnd_kind kind = op_operand_kind(op, k);
+/* The default intent (journal.sql, migration 4): a step with it is left out of the intents blob. */
+static bool journal_intent_is_default(enum op op, const struct step_state *s)
+{
+	return s->existed_before == journal_op_existed_default(op) && s->created_components == 0 &&
+	       s->prior_attr == 0 && s->prior_propagation == 0 && s->backing_dev == 0 && s->backing_ino == 0;
+}
 
-		if (kind == K_PATH && !path)
-			path = program_str(p, in->o[k]);
-		else if (kind == K_SRC && !src)
-			src = program_str(p, in->o[k]);
+static uint8_t *journal_put_varint(uint8_t *q, uint64_t v)
+{
+	do {
+		*q++ = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return q;
+}
+
+/* A varint of at most 10 bytes inside [*q, end), or false. */
+static bool journal_get_varint(const uint8_t **q, const uint8_t *end, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; *q < end && shift < 64; shift += 7) {
+		uint8_t b = *(*q)++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*ret = v;
+			return true;
+		}
 	}
-	sqlite3_bind_int64(st, b + 1, run);
-	sqlite3_bind_int64(st, b + 2, i);
-	sqlite3_bind_int(st, b + 3, in->op);
-	sqlite3_bind_int(st, b + 4, in->flags);
-	sqlite3_bind_int64(st, b + 5, d->entry);
-	sqlite3_bind_int64(st, b + 6, d->line);
-	sqlite3_bind_int64(st, b + 7, d->col);
-	sqlite3_bind_text(st, b + 8, path, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, b + 9, src, -1, SQLITE_STATIC);
-	/* Little-endian host (bytecode.h asserts it): the operands as they are in the file. */
-	sqlite3_bind_blob(st, b + 10, in->o, sizeof(in->o), SQLITE_STATIC);
-	sqlite3_bind_int(st, b + 11, s->existed_before);
-	sqlite3_bind_int64(st, b + 12, s->created_components);
-	sqlite3_bind_int64(st, b + 13, s->prior_attr);
-	sqlite3_bind_int64(st, b + 14, s->prior_propagation);
-	sqlite3_bind_int64(st, b + 15, (int64_t)s->backing_dev);
-	sqlite3_bind_int64(st, b + 16, (int64_t)s->backing_ino);
+	return false;
+}
+
+/*
+ * The intents of the steps whose intent is not the default, as one blob
+ * (journal.sql, migration 4): the format byte, then per such step seven
+ * varints: its index minus the previous such step's index + 1 (the first:
+ * its index), existed_before, would_create (at begin, created_components
+ * holds it), prior_attr, prior_propagation, backing_dev, backing_ino.
+ * malloc'd, *ret_len bytes.
+ */
+static uint8_t *journal_pack_intents(const struct program *p, const struct step_state *steps, size_t *ret_len)
+{
+	uint32_t n = p->hdr.n_insns, odd = 0, next = 0;
+	uint8_t *b, *q;
+
+	for (uint32_t i = 0; i < n; i++)
+		odd += !journal_intent_is_default((enum op)p->insns[i].op, &steps[i]);
+	b = malloc(1 + (size_t)odd * JOURNAL_INTENT_MAX_RECORD);
+	if (!b)
+		return NULL;
+	b[0] = JOURNAL_PACK_FORMAT;
+	q = b + 1;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct step_state *s = &steps[i];
+
+		if (journal_intent_is_default((enum op)p->insns[i].op, s))
+			continue;
+		q = journal_put_varint(q, i - next);
+		q = journal_put_varint(q, s->existed_before);
+		q = journal_put_varint(q, s->created_components);
+		q = journal_put_varint(q, s->prior_attr);
+		q = journal_put_varint(q, s->prior_propagation);
+		q = journal_put_varint(q, s->backing_dev);
+		q = journal_put_varint(q, s->backing_ino);
+		next = i + 1;
+	}
+	*ret_len = (size_t)(q - b);
+	return b;
+}
+
+/* One statement with up to two blob / int64 parameters, run to completion. */
+static int journal_run_stmt(struct journal *j, const char *sql, int64_t a, const void *blob, size_t blob_len,
+			    const char *what, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, a);
+		if (blob)
+			sqlite3_bind_blob64(st, 2, blob, blob_len, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, what);
 }
 
 int journal_begin_run(struct journal *j, const struct journal_run_info *info, const struct program *p,
@@ -680,14 +748,16 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 		"INSERT INTO runs (state, plan_sha256, plan_file, bytecode, root, root_dev, root_ino, mntns_ino,"
 		" boot_id, pid, pid_start, mnt_watermark, container_id, n_steps, started_ns, park_dir)"
 		" VALUES ('running', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
-	static const char ins_step[] =
-		"INSERT INTO steps (run_id, idx, opcode, flags, entry, line, col, path, src, operands,"
-		" existed_before, would_create, prior_attr, prior_propagation, backing_dev, backing_ino)";
+	_cleanup_free_ uint8_t *intents = NULL;
+	size_t intents_len = 0;
 	sqlite3_stmt *st = NULL;
 	char hex[65];
 	int64_t run;
 	int rc, r;
 
+	/* the program is the record of every step: without its bytes there is nothing to store */
+	if (!p->bytes || p->size == 0)
+		return error_set(err, EINVAL, "journal %s: recording the run: the program's bytes are missing", j->path);
 	r = journal_exec(j, "BEGIN IMMEDIATE", err);
 	if (r < 0)
 		return error_wrap(err, "recording the run");
@@ -717,20 +787,22 @@ int journal_begin_run(struct journal *j, const struct journal_run_info *info, co
 		goto fail;
 	}
 	run = sqlite3_last_insert_rowid(j->db);
-	for (uint32_t i = 0, rows; i < p->hdr.n_insns; i += rows) {
-		sqlite3_stmt **ins = p->hdr.n_insns - i >= JOURNAL_BATCH ? &j->ins_steps : &j->ins_step;
-
-		rows = ins == &j->ins_steps ? JOURNAL_BATCH : 1;
-		r = journal_prepare_values(j, ins, ins_step, JOURNAL_STEP_COLS, (int)rows, err);
-		if (r < 0)
-			goto fail;
-		for (uint32_t k = 0; k < rows; k++)
-			journal_bind_step(*ins, (int)k * JOURNAL_STEP_COLS, run, p, i + k, &steps[i + k]);
-		rc = sqlite3_step(*ins);
-		if (rc != SQLITE_DONE) {
-			r = journal_fail(j, rc, err, "recording a step");
-			goto fail;
-		}
+	intents = journal_pack_intents(p, steps, &intents_len);
+	if (!intents) {
+		r = error_set(err, ENOMEM, "journal: out of memory");
+		goto fail;
+	}
+	rc = sqlite3_prepare_v2(j->db, "INSERT INTO programs (run_id, bytes, intents) VALUES (?1, ?2, ?3)", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_blob64(st, 2, p->bytes, p->size, SQLITE_STATIC);
+		sqlite3_bind_blob64(st, 3, intents, intents_len, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		r = journal_fail(j, rc, err, "recording the run's program");
+		goto fail;
 	}
 	r = journal_exec(j, "COMMIT", err);
 	if (r < 0)
@@ -770,31 +842,27 @@ static int journal_update_run(struct journal *j, int64_t run, enum run_state sta
 }
 
 /*
- * What a step learnt only while running, kept with its intent: the image
- * inode of a LOOP_ATTACH, and the attributes / propagation a REMOUNT or
- * PROPAGATE found on the mount right before changing it (for a mount the
- * run made itself, exec_prepare could only see what was under it).
+ * What a step learnt only while running: the image inode of a LOOP_ATTACH,
+ * the attributes / propagation a REMOUNT or PROPAGATE found on the mount
+ * right before changing it (for a mount the run made itself, exec_prepare
+ * could only see what was under it).  Only those steps learn anything.
  */
-static int journal_set_learnt(struct journal *j, int64_t run, uint32_t idx, const struct step_state *s,
-			      struct mp_error *err)
+static bool journal_learnt(const struct step_state *s)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(j->db,
-				    "UPDATE steps SET backing_dev = ?3, backing_ino = ?4, prior_attr = ?5,"
-				    " prior_propagation = ?6 WHERE run_id = ?1 AND idx = ?2",
-				    -1, &st, NULL);
+	return s->backing_ino || s->prior_attr || s->prior_propagation;
+}
 
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run);
-		sqlite3_bind_int64(st, 2, idx);
-		sqlite3_bind_int64(st, 3, (int64_t)s->backing_dev);
-		sqlite3_bind_int64(st, 4, (int64_t)s->backing_ino);
-		sqlite3_bind_int64(st, 5, s->prior_attr);
-		sqlite3_bind_int64(st, 6, s->prior_propagation);
-		rc = sqlite3_step(st);
-	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : journal_fail(j, rc, err, "recording what a step learnt");
+/* A reached step whose outcome is only what the pack holds (status, mount id, duration, created components). */
+static bool journal_outcome_packs(const struct step_state *s)
+{
+	return !s->made_mount && s->loop_nr == -1 && !s->park_path && s->err == 0 && !s->error && !journal_learnt(s);
+}
+
+/* Does a reached step need a full `outcomes` row?  packed: a v4 run, whose pack holds the plain outcomes. */
+static bool journal_outcome_row_wanted(const struct step_state *s, bool packed)
+{
+	/* a step not reached: no row says so */
+	return s->status != STEP_PENDING && !(packed && journal_outcome_packs(s));
 }
 
 /* Bind one outcome row at parameters b+1 .. b+JOURNAL_OUTCOME_COLS, in the order of its INSERT. */
@@ -811,59 +879,133 @@ static void journal_bind_outcome(sqlite3_stmt *st, int b, int64_t run, uint32_t 
 	sqlite3_bind_int(st, b + 9, s->err);
 	sqlite3_bind_text(st, b + 10, s->error, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, b + 11, (int64_t)s->duration_ns);
+	if (journal_learnt(s)) {
+		sqlite3_bind_int64(st, b + 12, (int64_t)s->backing_dev);
+		sqlite3_bind_int64(st, b + 13, (int64_t)s->backing_ino);
+		sqlite3_bind_int64(st, b + 14, s->prior_attr);
+		sqlite3_bind_int64(st, b + 15, s->prior_propagation);
+	} else {
+		for (int k = 12; k <= 15; k++)
+			sqlite3_bind_null(st, b + k);
+	}
+}
+
+/*
+ * The full outcome rows of steps[0..n), JOURNAL_BATCH rows per statement
+ * and what is left at the end one at a time.  The caller holds the
+ * transaction.
+ */
+static int journal_insert_outcomes(struct journal *j, int64_t run, const struct step_state *steps, uint32_t n,
+				   bool packed, struct mp_error *err)
+{
+	static const char ins_outcome[] =
+		"INSERT INTO outcomes (run_id, idx, status, created, made_mount, mnt_id, loop_nr, park_path, err,"
+		" error, duration_ns, backing_dev, backing_ino, prior_attr, prior_propagation)";
+	uint32_t batch[JOURNAL_BATCH], nb = 0;
+
+	for (uint32_t i = 0; i <= n; i++) {
+		if (i < n && journal_outcome_row_wanted(&steps[i], packed))
+			batch[nb++] = i;
+		if (nb == 0 || (nb < JOURNAL_BATCH && i < n))
+			continue;
+		for (uint32_t k = 0; k < nb;) {
+			uint32_t rows = nb - k == JOURNAL_BATCH ? JOURNAL_BATCH : 1;
+			sqlite3_stmt **ins = rows == JOURNAL_BATCH ? &j->ins_outcomes : &j->ins_outcome;
+			int rc, r;
+
+			r = journal_prepare_values(j, ins, ins_outcome, JOURNAL_OUTCOME_COLS, (int)rows, err);
+			if (r < 0)
+				return r;
+			for (uint32_t q = 0; q < rows; q++)
+				journal_bind_outcome(*ins, (int)q * JOURNAL_OUTCOME_COLS, run, batch[k + q], &steps[batch[k + q]]);
+			rc = sqlite3_step(*ins);
+			if (rc != SQLITE_DONE)
+				return journal_fail(j, rc, err, "recording a step's outcome");
+			k += rows;
+		}
+		nb = 0;
+	}
+	return 0;
+}
+
+/* Does the run have a program (protocol v4)?  Then its outcomes are packed. */
+static int journal_run_has_program(struct journal *j, int64_t run, bool *ret, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = j->version >= 4 ? sqlite3_prepare_v2(j->db, "SELECT 1 FROM programs WHERE run_id = ?1", -1, &st, NULL)
+				 : SQLITE_OK;
+
+	*ret = false;
+	if (rc == SQLITE_OK && st) {
+		sqlite3_bind_int64(st, 1, run);
+		rc = sqlite3_step(st);
+		*ret = rc == SQLITE_ROW;
+		if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : journal_fail(j, rc, err, "reading the run's program");
+}
+
+/* The pack of steps[0..n): status, mount id, duration, created components each; malloc'd, *ret_len bytes. */
+static uint8_t *journal_pack_outcomes(const struct step_state *steps, uint32_t n, size_t *ret_len)
+{
+	uint8_t *b = malloc(1 + (size_t)n * JOURNAL_PACK_MAX_RECORD), *q;
+
+	if (!b)
+		return NULL;
+	b[0] = JOURNAL_PACK_FORMAT;
+	q = b + 1;
+	for (uint32_t i = 0; i < n; i++) {
+		bool reached = steps[i].status != STEP_PENDING; /* a pending step has no outcome to tell */
+
+		*q++ = (uint8_t)steps[i].status;
+		q = journal_put_varint(q, reached ? steps[i].mnt_id : 0);
+		q = journal_put_varint(q, reached ? steps[i].duration_ns : 0);
+		q = journal_put_varint(q, reached ? steps[i].created_components : 0);
+	}
+	*ret_len = (size_t)(q - b);
+	return b;
 }
 
 int journal_finish_run(struct journal *j, int64_t run, enum run_state state, const struct step_state *steps,
 		       uint32_t n, int64_t failed_step, const char *error, struct mp_error *err)
 {
-	static const char ins_outcome[] =
-		"INSERT OR REPLACE INTO outcomes (run_id, idx, status, created, made_mount, mnt_id, loop_nr,"
-		" park_path, err, error, duration_ns)";
-	uint32_t batch[JOURNAL_BATCH], nb = 0;
-	int rc, r;
+	_cleanup_free_ uint8_t *pack = NULL;
+	bool packed = false;
+	size_t pack_len = 0;
+	int r;
 
 	r = journal_exec(j, "BEGIN IMMEDIATE", err);
 	if (r < 0)
 		return error_wrap(err, "recording the end of run %lld", (long long)run);
 	r = journal_update_run(j, run, state, failed_step, error, failed_step >= 0, err);
+	if (r == 0)
+		r = journal_run_has_program(j, run, &packed, err);
 	if (r < 0)
 		goto fail;
-	for (uint32_t i = 0; i <= n; i++) {
-		sqlite3_stmt **ins;
-
-		if (i < n && steps[i].status != STEP_PENDING) /* a step not reached: no row says so */
-			batch[nb++] = i;
-		if (nb == 0 || (nb < JOURNAL_BATCH && i < n))
-			continue;
-		/* a full batch, or what is left at the end one row at a time */
-		for (uint32_t k = 0; k < nb;) {
-			uint32_t rows = nb - k == JOURNAL_BATCH ? JOURNAL_BATCH : 1;
-
-			ins = rows == JOURNAL_BATCH ? &j->ins_outcomes : &j->ins_outcome;
-			r = journal_prepare_values(j, ins, ins_outcome, JOURNAL_OUTCOME_COLS, (int)rows, err);
-			if (r < 0)
-				goto fail;
-			for (uint32_t q = 0; q < rows; q++)
-				journal_bind_outcome(*ins, (int)q * JOURNAL_OUTCOME_COLS, run, batch[k + q], &steps[batch[k + q]]);
-			rc = sqlite3_step(*ins);
-			if (rc != SQLITE_DONE) {
-				r = journal_fail(j, rc, err, "recording a step's outcome");
-				goto fail;
-			}
-			k += rows;
+	/*
+	 * These outcomes replace whatever an earlier finish wrote (apply, then
+	 * rollback or recover): a row of a step that is now plain or pending
+	 * must not survive to override the new pack.
+	 */
+	r = journal_run_stmt(j, "DELETE FROM outcomes WHERE run_id = ?1", run, NULL, 0, "replacing the outcomes", err);
+	if (r < 0)
+		goto fail;
+	if (packed) {
+		pack = journal_pack_outcomes(steps, n, &pack_len);
+		if (!pack) {
+			r = error_set(err, ENOMEM, "journal: out of memory");
+			goto fail;
 		}
-		for (uint32_t k = 0; k < nb; k++) {
-			const struct step_state *s = &steps[batch[k]];
-
-			/* only LOOP_ATTACH, REMOUNT and PROPAGATE learn anything: no cost for the other steps */
-			if (s->backing_ino || s->prior_attr || s->prior_propagation) {
-				r = journal_set_learnt(j, run, batch[k], s, err);
-				if (r < 0)
-					goto fail;
-			}
-		}
-		nb = 0;
+		r = journal_run_stmt(j, "INSERT OR REPLACE INTO outcome_packs (run_id, packed) VALUES (?1, ?2)", run, pack,
+				     pack_len, "recording the outcomes", err);
+		if (r < 0)
+			goto fail;
 	}
+	r = journal_insert_outcomes(j, run, steps, n, packed, err);
+	if (r < 0)
+		goto fail;
 	r = journal_exec(j, "COMMIT", err);
 	if (r < 0)
 		goto fail;
@@ -1036,8 +1178,32 @@ void journal_steps_free(struct journal_step *s, uint32_t n)
 	free(s);
 }
 
-int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret, uint32_t *ret_n,
-		      struct mp_error *err)
+/*
+ * An outcome's columns from `col` on, in this order: status, created,
+ * made_mount, mnt_id, loop_nr, park_path, err, error, duration_ns (the
+ * same in step_view and in outcomes).
+ */
+static void journal_read_outcome(sqlite3_stmt *st, int col, struct step_state *s)
+{
+	s->status = journal_status_parse((const char *)sqlite3_column_text(st, col));
+	s->created_components = (uint32_t)sqlite3_column_int64(st, col + 1);
+	s->made_mount = sqlite3_column_int(st, col + 2);
+	s->mnt_id = (uint64_t)sqlite3_column_int64(st, col + 3);
+	s->loop_nr = sqlite3_column_int(st, col + 4);
+	free(s->park_path);
+	s->park_path = journal_col_strdup(st, col + 5);
+	s->err = sqlite3_column_int(st, col + 6);
+	free(s->error);
+	s->error = journal_col_strdup(st, col + 7);
+	s->duration_ns = (uint64_t)sqlite3_column_int64(st, col + 8);
+}
+
+/*
+ * Steps of a run recorded before protocol v4: a `steps` row per
+ * instruction, joined with its outcome in step_view.
+ */
+static int journal_get_steps_rows(struct journal *j, int64_t run, struct journal_step **ret, uint32_t *ret_n,
+				  struct mp_error *err)
 {
 	static const char sql[] =
 		"SELECT idx, opcode, flags, entry, line, col, path, src, operands,"
@@ -1054,7 +1220,6 @@ int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret,
 	sqlite3_bind_int64(st, 1, run);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct journal_step *s;
-		enum step_status status;
 
 		if (n == cap) {
 			struct journal_step *nv;
@@ -1089,16 +1254,7 @@ int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret,
 		s->st.prior_propagation = (uint32_t)sqlite3_column_int64(st, 12);
 		s->st.backing_dev = (uint64_t)sqlite3_column_int64(st, 13);
 		s->st.backing_ino = (uint64_t)sqlite3_column_int64(st, 14);
-		status = journal_status_parse((const char *)sqlite3_column_text(st, 15));
-		s->st.status = status;
-		s->st.created_components = (uint32_t)sqlite3_column_int64(st, 16);
-		s->st.made_mount = sqlite3_column_int(st, 17);
-		s->st.mnt_id = (uint64_t)sqlite3_column_int64(st, 18);
-		s->st.loop_nr = sqlite3_column_int(st, 19);
-		s->st.park_path = journal_col_strdup(st, 20);
-		s->st.err = sqlite3_column_int(st, 21);
-		s->st.error = journal_col_strdup(st, 22);
-		s->st.duration_ns = (uint64_t)sqlite3_column_int64(st, 23);
+		journal_read_outcome(st, 15, &s->st);
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
@@ -1107,6 +1263,315 @@ int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret,
 	}
 	*ret = v;
 	*ret_n = n;
+	return 0;
+}
+
+/* A v4 run's record does not hold together: refuse it, naming the journal and the run. */
+static int journal_damaged(struct journal *j, int64_t run, struct mp_error *err, const char *what, const char *why)
+{
+	return error_set(err, EUCLEAN, "journal %s: run %lld: %s is damaged: %s", j->path, (long long)run, what, why);
+}
+
+/* A statement over one run's rows of a v4 table; NULL after an error (set). */
+static sqlite3_stmt *journal_select_run(struct journal *j, int64_t run, const char *sql, struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK) {
+		journal_fail(j, rc, err, "reading steps");
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, run);
+	return st;
+}
+
+/*
+ * The instructions of a verified program as steps, with the default intent
+ * and no outcome: path and src are the first PATH and SRC operands (the
+ * root's "/" for ROOT_BIND), as `steps` rows held them; a string operand's
+ * offset reads 0, being no number.  One op_operand_kind per slot: it is
+ * the reader's hottest call.
+ */
+static int journal_steps_of_program(const struct program *p, struct journal_step *v, struct mp_error *err)
+{
+	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+		const struct mp_insn *in = &p->insns[i];
+		struct journal_step *s = &v[i];
+		const char *path = in->op == OP_ROOT_BIND ? "/" : NULL, *src = NULL;
+
+		s->index = i;
+		s->op = (enum op)in->op;
+		s->flags = in->flags;
+		s->entry = p->debug[i].entry;
+		s->line = p->debug[i].line;
+		s->col = p->debug[i].col;
+		for (int k = 0; k < MP_NOPERANDS; k++) {
+			enum opnd_kind kind = op_operand_kind(s->op, k);
+
+			if (kind == K_PATH && !path)
+				path = program_str(p, in->o[k]);
+			else if (kind == K_SRC && !src)
+				src = program_str(p, in->o[k]);
+			s->operand[k] = kind_is_string(kind) ? 0 : in->o[k];
+		}
+		if ((path && !(s->path = strdup(path))) || (src && !(s->src = strdup(src))))
+			return error_set(err, ENOMEM, "journal: out of memory");
+		s->st.existed_before = journal_op_existed_default(s->op);
+		s->st.loop_nr = -1;
+	}
+	return 0;
+}
+
+/* The intents blob (the steps whose intent is not the default) over v[0..n). */
+static int journal_unpack_intents(struct journal *j, int64_t run, const uint8_t *q, size_t len, struct journal_step *v,
+				  uint32_t n, struct mp_error *err)
+{
+	const uint8_t *end = q ? q + len : NULL;
+	uint64_t next = 0;
+
+	if (!q || *q++ != JOURNAL_PACK_FORMAT)
+		return journal_damaged(j, run, err, "its intent blob", "not a blob of intents (format)");
+	while (q < end) {
+		uint64_t f[7];
+		struct journal_step *s;
+
+		for (int k = 0; k < 7; k++)
+			if (!journal_get_varint(&q, end, &f[k]))
+				return journal_damaged(j, run, err, "its intent blob", "a step cut short");
+		if (f[0] >= n || next + f[0] >= n)
+			return journal_damaged(j, run, err, "its intent blob", "a step the program does not have");
+		s = &v[next + f[0]];
+		next += f[0] + 1;
+		s->st.existed_before = f[1] != 0;
+		s->would_create = (uint32_t)f[2];
+		s->st.prior_attr = (uint32_t)f[3];
+		s->st.prior_propagation = (uint32_t)f[4];
+		s->st.backing_dev = f[5];
+		s->st.backing_ino = f[6];
+	}
+	return 0;
+}
+
+/* The outcome pack (status, mount id, duration, created components of every step), if the run has one. */
+static int journal_read_pack(struct journal *j, int64_t run, struct journal_step *v, uint32_t n, struct mp_error *err)
+{
+	sqlite3_stmt *st = journal_select_run(j, run, "SELECT packed FROM outcome_packs WHERE run_id = ?1", err);
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const uint8_t *q = sqlite3_column_blob(st, 0);
+		const uint8_t *end = q ? q + sqlite3_column_bytes(st, 0) : NULL;
+
+		if (!q || *q++ != JOURNAL_PACK_FORMAT)
+			r = journal_damaged(j, run, err, "its outcome pack", "not a pack of outcomes (format)");
+		for (uint32_t i = 0; r == 0 && q < end; i++) {
+			struct step_state *s = &v[i < n ? i : 0].st;
+			uint8_t status = *q++;
+			uint64_t created;
+
+			if (i >= n)
+				r = journal_damaged(j, run, err, "its outcome pack", "more steps than the program has");
+			else if (status > STEP_UNDO_FAILED)
+				r = journal_damaged(j, run, err, "its outcome pack", "an unknown step status");
+			else if (!journal_get_varint(&q, end, &s->mnt_id) || !journal_get_varint(&q, end, &s->duration_ns) ||
+				 !journal_get_varint(&q, end, &created))
+				r = journal_damaged(j, run, err, "its outcome pack", "a step cut short");
+			else {
+				s->status = (enum step_status)status;
+				s->created_components = (uint32_t)created;
+			}
+		}
+		rc = SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = journal_fail(j, rc, err, "reading outcomes");
+	return r;
+}
+
+/* The full outcome rows: each overrides the pack for its step, its learnt columns the intent. */
+static int journal_read_outcome_rows(struct journal *j, int64_t run, struct journal_step *v, uint32_t n,
+				     struct mp_error *err)
+{
+	sqlite3_stmt *st = journal_select_run(j, run,
+					      "SELECT idx, status, created, made_mount, mnt_id, loop_nr, park_path, err, error,"
+					      " duration_ns, backing_dev, backing_ino, prior_attr, prior_propagation"
+					      " FROM outcomes WHERE run_id = ?1",
+					      err);
+	int rc, r = 0;
+
+	if (!st)
+		return -EIO;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t i = sqlite3_column_int64(st, 0);
+		struct step_state *s;
+
+		if (i < 0 || i >= n) {
+			r = journal_damaged(j, run, err, "an outcome row", "a row for a step the program does not have");
+			break;
+		}
+		s = &v[i].st;
+		journal_read_outcome(st, 1, s);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			s->backing_dev = (uint64_t)sqlite3_column_int64(st, 10);
+		if (sqlite3_column_type(st, 11) != SQLITE_NULL)
+			s->backing_ino = (uint64_t)sqlite3_column_int64(st, 11);
+		if (sqlite3_column_type(st, 12) != SQLITE_NULL)
+			s->prior_attr = (uint32_t)sqlite3_column_int64(st, 12);
+		if (sqlite3_column_type(st, 13) != SQLITE_NULL)
+			s->prior_propagation = (uint32_t)sqlite3_column_int64(st, 13);
+	}
+	sqlite3_finalize(st);
+	if (r == 0 && rc != SQLITE_DONE)
+		r = journal_fail(j, rc, err, "reading outcomes");
+	return r;
+}
+
+/*
+ * Steps of a run recorded by protocol v4, from its `programs` row (the
+ * current row of prog: bytes, intents): the instructions decoded from the
+ * program (loaded and verified like a .mpb file: the journal is trusted no
+ * more than a file on disk), then the intents, the outcome pack and the
+ * full outcome rows laid over them.
+ */
+static int journal_get_steps_program(struct journal *j, int64_t run, sqlite3_stmt *prog, struct journal_step **ret,
+				     uint32_t *ret_n, struct mp_error *err)
+{
+	const void *bytes = sqlite3_column_blob(prog, 0);
+	size_t len = (size_t)sqlite3_column_bytes(prog, 0);
+	struct program p;
+	struct journal_step *v;
+	struct mp_error e;
+	uint32_t n;
+	int r;
+
+	if (!bytes || program_load_bytes(bytes, len, &p, &e) < 0)
+		return journal_damaged(j, run, err, "its program", bytes ? e.msg : "empty");
+	r = verify_program(&p, &e);
+	if (r < 0) {
+		program_free(&p);
+		return journal_damaged(j, run, err, "its program", e.msg);
+	}
+	n = p.hdr.n_insns;
+	v = calloc(n, sizeof(*v));
+	if (!v) {
+		program_free(&p);
+		return error_set(err, ENOMEM, "journal: out of memory");
+	}
+	r = journal_steps_of_program(&p, v, err);
+	program_free(&p);
+	if (r == 0)
+		r = journal_unpack_intents(j, run, sqlite3_column_blob(prog, 1), (size_t)sqlite3_column_bytes(prog, 1), v, n,
+					   err);
+	if (r == 0)
+		r = journal_read_pack(j, run, v, n, err);
+	if (r == 0)
+		r = journal_read_outcome_rows(j, run, v, n, err);
+	if (r < 0) {
+		journal_steps_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret, uint32_t *ret_n,
+		      struct mp_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if (j->version < 4)
+		return journal_get_steps_rows(j, run, ret, ret_n, err);
+	rc = sqlite3_prepare_v2(j->db, "SELECT bytes, intents FROM programs WHERE run_id = ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run);
+		rc = sqlite3_step(st);
+	}
+	if (rc == SQLITE_ROW)
+		r = journal_get_steps_program(j, run, st, ret, ret_n, err);
+	else if (rc == SQLITE_DONE)
+		r = journal_get_steps_rows(j, run, ret, ret_n, err); /* recorded before v4 */
+	else
+		r = journal_fail(j, rc, err, "reading the run's program");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * The steps as one JSON array, each object built by SQLite's json_object
+ * (so every string is escaped by SQLite, as the run around it is): the
+ * same keys and values `mrun show --json` printed when the array was
+ * built in SQL from step_view.  malloc'd.
+ */
+static int journal_steps_json(struct journal *j, const struct journal_step *v, uint32_t n, char **ret,
+			      struct mp_error *err)
+{
+	static const char sql[] =
+		"SELECT json_object('index', ?1, 'op', ?2, 'flags', ?3, 'entry', ?4, 'line', ?5, 'col', ?6,"
+		" 'path', ?7, 'src', ?8, 'operands', json(?9), 'existed_before', json(?10), 'would_create', ?11,"
+		" 'prior_attr', ?12, 'prior_propagation', ?13, 'backing_dev', ?14, 'backing_ino', ?15, 'status', ?16,"
+		" 'created', ?17, 'made_mount', json(?18), 'mnt_id', ?19, 'loop_nr', ?20, 'park_path', ?21, 'err', ?22,"
+		" 'error', ?23, 'duration_ns', ?24)";
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_OK;
+
+	if (!mem)
+		return error_set(err, ENOMEM, "journal: out of memory");
+	fputc('[', mem);
+	if (n > 0)
+		rc = sqlite3_prepare_v2(j->db, sql, -1, &st, NULL);
+	for (uint32_t i = 0; i < n && rc == SQLITE_OK; i++) {
+		const struct journal_step *s = &v[i];
+		char operands[JOURNAL_OPERANDS_JSON];
+
+		journal_operands_json(s->op, s->operand, operands);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, s->index);
+		sqlite3_bind_text(st, 2, op_name(s->op), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, s->flags);
+		sqlite3_bind_int64(st, 4, s->entry);
+		sqlite3_bind_int64(st, 5, s->line);
+		sqlite3_bind_int64(st, 6, s->col);
+		sqlite3_bind_text(st, 7, s->path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, s->src, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, operands, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 10, s->st.existed_before ? "true" : "false", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 11, s->would_create);
+		sqlite3_bind_int64(st, 12, s->st.prior_attr);
+		sqlite3_bind_int64(st, 13, s->st.prior_propagation);
+		sqlite3_bind_int64(st, 14, (int64_t)s->st.backing_dev);
+		sqlite3_bind_int64(st, 15, (int64_t)s->st.backing_ino);
+		sqlite3_bind_text(st, 16, step_status_name(s->st.status), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 17, s->st.created_components);
+		sqlite3_bind_text(st, 18, s->st.made_mount ? "true" : "false", -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 19, (int64_t)s->st.mnt_id);
+		sqlite3_bind_int64(st, 20, s->st.loop_nr);
+		sqlite3_bind_text(st, 21, s->st.park_path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 22, s->st.err);
+		sqlite3_bind_text(st, 23, s->st.error, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 24, (int64_t)s->st.duration_ns);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			fprintf(mem, "%s%s", i ? "," : "", (const char *)sqlite3_column_text(st, 0));
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	fputc(']', mem);
+	if (fclose(mem) != 0 || !buf)
+		return error_set(err, ENOMEM, "journal: out of memory");
+	if (rc != SQLITE_OK)
+		return journal_fail(j, rc, err, "writing steps as JSON");
+	*ret = TAKE_PTR(buf);
 	return 0;
 }
 
@@ -1119,24 +1584,27 @@ int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error 
 		" 'pid', r.pid, 'pid_start', r.pid_start, 'mnt_watermark', r.mnt_watermark," \
 		" 'container_id', r.container_id, 'n_steps', r.n_steps, 'started_ns', r.started_ns," \
 		" 'finished_ns', r.finished_ns, 'failed_step', r.failed_step, 'error', r.error, 'park_dir', " PARK_DIR "," \
-		" 'steps', (SELECT json_group_array(json_object('index', s.idx, 'op', mp_op_name(s.opcode), 'flags', s.flags," \
-		"   'entry', s.entry, 'line', s.line, 'col', s.col, 'path', s.path, 'src', s.src," \
-		"   'operands', json(mp_operands(s.opcode, s.operands)), 'existed_before', json(CASE s.existed_before WHEN 0 THEN 'false' ELSE 'true' END)," \
-		"   'would_create', s.would_create, 'prior_attr', s.prior_attr, 'prior_propagation', s.prior_propagation," \
-		"   'backing_dev', s.backing_dev, 'backing_ino', s.backing_ino, 'status', s.status," \
-		"   'created', s.created, 'made_mount', json(CASE s.made_mount WHEN 0 THEN 'false' ELSE 'true' END)," \
-		"   'mnt_id', s.mnt_id, 'loop_nr', s.loop_nr, 'park_path', s.park_path, 'err', s.err," \
-		"   'error', s.error, 'duration_ns', s.duration_ns))" \
-		"   FROM (SELECT * FROM step_view WHERE run_id = r.id ORDER BY idx) AS s))" \
+		" 'steps', json(?2))" \
 		" FROM runs AS r WHERE r.id = ?1"
+	_cleanup_free_ char *steps_json = NULL;
+	struct journal_step *steps = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(j->db, JOURNAL_V(j, JOURNAL_RUN_JSON("r.park_dir"), JOURNAL_RUN_JSON("NULL")), -1,
-				    &st, NULL);
-#undef JOURNAL_RUN_JSON
-	int r = 0;
+	uint32_t n = 0;
+	int rc, r;
 
+	r = journal_get_steps(j, run, &steps, &n, err);
+	if (r == 0) {
+		r = journal_steps_json(j, steps, n, &steps_json, err);
+		journal_steps_free(steps, n);
+	}
+	if (r < 0)
+		return r;
+	rc = sqlite3_prepare_v2(j->db, JOURNAL_V(j, JOURNAL_RUN_JSON("r.park_dir"), JOURNAL_RUN_JSON("NULL")), -1, &st,
+				NULL);
+#undef JOURNAL_RUN_JSON
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_text(st, 2, steps_json, -1, SQLITE_STATIC);
 		rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			fprintf(out, "%s\n", (const char *)sqlite3_column_text(st, 0));
@@ -1178,6 +1646,8 @@ int journal_prune(struct journal *j, unsigned keep, unsigned *ret_pruned, struct
 #define JOURNAL_PRUNED "(SELECT id FROM runs WHERE state IN ('rolled_back', 'recovered') ORDER BY id DESC LIMIT -1 OFFSET ?1)"
 	static const char *const sql[] = {
 		"DELETE FROM outcomes WHERE run_id IN " JOURNAL_PRUNED,
+		"DELETE FROM outcome_packs WHERE run_id IN " JOURNAL_PRUNED,
+		"DELETE FROM programs WHERE run_id IN " JOURNAL_PRUNED,
 		"DELETE FROM steps WHERE run_id IN " JOURNAL_PRUNED,
 		"DELETE FROM runs WHERE id IN " JOURNAL_PRUNED,
 	};

@@ -1,18 +1,28 @@
 /*
  * journal.h — mountplan's run journal in SQLite (schema: schema/journal.sql).
  *
- * Protocol ("intent ahead, reconcile on recovery", DESIGN.md):
+ * Protocol v4 ("intent ahead, reconcile on recovery", DESIGN.md; the
+ * tables and blob formats in schema/journal.sql, migration 4):
  *   journal_begin_run    ONE transaction before the executor's first
  *                        syscall: the run (plan hash, root, namespace, boot,
- *                        pid + start time, mount-id watermark) and every
- *                        step's intent (struct step_state as exec_prepare
- *                        filled it).
- *   journal_finish_run   ONE transaction at the end: the run's state and
- *                        every reached step's outcome.  Rollback and
- *                        recover write their results the same way.
+ *                        pid + start time, mount-id watermark), its program
+ *                        (the verified .mpb bytes, once) and the intent of
+ *                        each step whose intent is not the default (struct
+ *                        step_state as exec_prepare filled it: a missing
+ *                        mount point, prior attributes or propagation), one
+ *                        packed blob for all of them.
+ *   journal_finish_run   ONE transaction at the end: the run's state, every
+ *                        step's status, mount id, duration and created
+ *                        components packed in one blob, and a full row
+ *                        only for a step that carries more (a loop device,
+ *                        a park path, an error, made_mount, what it learnt
+ *                        while running).  Rollback and recover write their
+ *                        results the same way; each finish replaces every
+ *                        outcome of the one before.
  * Nothing is committed between the two: the kernel itself (unique mount
  * ids above the watermark, loop backing inodes, paths that were missing)
- * tells recover.c how far a killed run got.
+ * tells recover.c how far a killed run got.  Runs recorded by older
+ * versions (a row per step) read back as they always did.
  *
  * Durability: the database must survive the death of the process at any
  * instruction, not a power cut (the mounts it describes do not survive one
@@ -119,8 +129,11 @@ int journal_schema_latest(void);
 int journal_check(struct journal *j, struct mp_error *err);
 
 /*
- * Record a run and the intent of its n = p->hdr.n_insns steps in one
- * transaction; *ret_run is its id.  steps[i] is the intent of instruction i.
+ * Record a run, its program (p->bytes, which must be set: a program from
+ * program_load_file or program_load_bytes) and the intent of its
+ * n = p->hdr.n_insns steps in one transaction; *ret_run is its id.
+ * steps[i] is the intent of instruction i (created_components: the
+ * components missing at begin).
  */
 int journal_begin_run(struct journal *j, const struct journal_run_info *info, const struct program *p,
 		      const struct step_state *steps, int64_t *ret_run, struct mp_error *err);
@@ -140,7 +153,11 @@ int journal_mark(struct journal *j, int64_t run, enum run_state state, const cha
 int journal_get_run(struct journal *j, int64_t run, struct journal_run *ret, struct mp_error *err);
 void journal_run_free(struct journal_run *r);
 
-/* Read a run's steps in index order (*ret_n of them); free with journal_steps_free. */
+/*
+ * Read a run's steps in index order (*ret_n of them); free with
+ * journal_steps_free.  A v4 run whose program, intents or outcomes do not
+ * hold together is -EUCLEAN, the message naming the journal and the run.
+ */
 int journal_get_steps(struct journal *j, int64_t run, struct journal_step **ret, uint32_t *ret_n,
 		      struct mp_error *err);
 void journal_steps_free(struct journal_step *s, uint32_t n);
@@ -178,7 +195,11 @@ int journal_runs_json(struct journal *j, enum run_state state, unsigned limit, F
  */
 int journal_prune(struct journal *j, unsigned keep, unsigned *ret_pruned, struct mp_error *err);
 
-/* Write the run and its steps as one JSON object (built by SQLite's json functions). */
+/*
+ * Write the run and its steps as one JSON object: the steps as
+ * journal_get_steps reads them, every object built by SQLite's json
+ * functions (no hand-written escaping), the same shape for every protocol.
+ */
 int journal_run_json(struct journal *j, int64_t run, FILE *out, struct mp_error *err);
 
 #endif

@@ -10,11 +10,16 @@
  * rounds: opening an existing journal (what every `mrun` start pays), one
  * small autocommit transaction (the cost of a commit), journal_begin_run
  * and journal_finish_run of a run of N bind mounts (2N+1 steps: MKPOINT +
- * BIND each, END), and the resulting cost per step.  Journal modes that do
- * not survive the death of the process (OFF, MEMORY) are not candidates
- * and are not measured.
+ * BIND each, END), what `mrun rollback` does with the journal
+ * (journal_get_steps, then journal_finish_run of the undone steps), and
+ * the cost per step beyond a commit.  The mount points are there already
+ * (as tests/bench/journal-binds.sh and run-bench.sh make them), or missing
+ * with JOURNAL_BENCH_MISSING=1.  Journal modes that do not survive the
+ * death of the process (OFF, MEMORY) are not candidates and are not
+ * measured.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crc32.h"
 #include "journal.h"
 
 #define ROUNDS 15
@@ -56,44 +62,97 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-/* N x (MKPOINT /mnt/i, /src/i; BIND /src/i, /mnt/i) + END, built in memory. */
-static void make_program(struct program *p, uint32_t n, char **ret_strtab)
+/*
+ * N x (MKPOINT /mnt/i, /src/i; BIND /src/i, /mnt/i) + END, as the .mpb
+ * bytes the compiler would write (the journal stores them since protocol
+ * v4), loaded and verified like a file.
+ */
+static int make_program(struct program *p, uint32_t n, struct mp_error *err)
 {
 	uint32_t n_insns = 2 * n + 1, off = 1;
-	size_t cap = 64 + (size_t)n * 40;
+	struct mp_header h = { .version = MP_FORMAT_VERSION, .n_insns = n_insns, .n_entries = n };
+	size_t cap = 64 + (size_t)n * 40, size;
 	char *strtab = calloc(1, cap);
+	struct mp_insn *insns = calloc(n_insns, sizeof(*insns));
+	struct mp_debug *debug = calloc(n_insns, sizeof(*debug));
+	uint8_t *bytes;
+	uint32_t crc;
+	int r;
 
-	memset(p, 0, sizeof(*p));
-	p->insns = calloc(n_insns, sizeof(*p->insns));
-	p->debug = calloc(n_insns, sizeof(*p->debug));
+	h.plan_file = off;
+	off += (uint32_t)sprintf(strtab + off, "bench.yaml") + 1;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t src = off, dst;
 
 		off += (uint32_t)sprintf(strtab + off, "/src/%u", i) + 1;
 		dst = off;
 		off += (uint32_t)sprintf(strtab + off, "/mnt/%u", i) + 1;
-		p->insns[2 * i] = (struct mp_insn){ .op = OP_MKPOINT, .o = { dst, src, 0755 } };
-		p->insns[2 * i + 1] = (struct mp_insn){ .op = OP_BIND, .o = { src, dst, 0, 0, 0 } };
-		p->debug[2 * i] = p->debug[2 * i + 1] = (struct mp_debug){ i, 3 + i * 3, 5 };
+		insns[2 * i] = (struct mp_insn){ .op = OP_MKPOINT, .o = { dst, src, 0755 } };
+		insns[2 * i + 1] = (struct mp_insn){ .op = OP_BIND, .o = { src, dst, 0, 0, 0 } };
+		debug[2 * i] = debug[2 * i + 1] = (struct mp_debug){ i, 3 + i * 3, 5 };
 	}
-	p->insns[2 * n] = (struct mp_insn){ .op = OP_END };
-	p->hdr.n_insns = n_insns;
-	p->strtab = strtab;
-	p->strtab_len = off;
-	*ret_strtab = strtab;
+	insns[2 * n] = (struct mp_insn){ .op = OP_END };
+	debug[2 * n] = (struct mp_debug){ n - 1, 3 + (n - 1) * 3, 5 };
+	memcpy(h.magic, MP_MAGIC, MP_MAGIC_LEN);
+	h.insn_off = MP_HEADER_SIZE;
+	h.debug_off = h.insn_off + MP_INSN_SIZE * n_insns;
+	h.strtab_off = h.debug_off + MP_DEBUG_SIZE * n_insns;
+	h.strtab_len = off;
+	size = h.strtab_off + h.strtab_len + 4u;
+	h.file_size = (uint32_t)size;
+	bytes = calloc(1, size);
+	memcpy(bytes, &h, sizeof(h));
+	memcpy(bytes + h.insn_off, insns, (size_t)MP_INSN_SIZE * n_insns);
+	memcpy(bytes + h.debug_off, debug, (size_t)MP_DEBUG_SIZE * n_insns);
+	memcpy(bytes + h.strtab_off, strtab, off);
+	crc = crc32_bytes(bytes, size - 4);
+	memcpy(bytes + size - 4, &crc, 4);
+	r = program_load_bytes(bytes, size, p, err);
+	if (r == 0)
+		r = verify_program(p, err);
+	free(bytes);
+	free(strtab);
+	free(insns);
+	free(debug);
+	return r;
 }
 
-static int bench(const char *dir, const char *mode, const char *sync, uint32_t n)
+/*
+ * The step states of the run: every MKPOINT's target there already (the
+ * common case: no intent to record), or missing (missing != 0: one
+ * component to create each); after the apply every step done, each BIND
+ * with its mount id; after the rollback every step undone.
+ */
+static void set_states(struct step_state *st, const struct program *p, int phase, bool missing)
+{
+	for (uint32_t i = 0; i < p->hdr.n_insns; i++) {
+		bool point = p->insns[i].op == OP_MKPOINT;
+
+		memset(&st[i], 0, sizeof(st[i]));
+		st[i].loop_nr = -1;
+		if (point) {
+			st[i].existed_before = !missing;
+			st[i].created_components = missing;
+		}
+		if (phase >= 1) {
+			st[i].status = phase == 1 ? STEP_DONE : STEP_UNDONE;
+			st[i].mnt_id = p->insns[i].op == OP_BIND ? 0x80000000u + i : 0;
+			st[i].duration_ns = 2500 + i % 1000; /* exec.c times every step */
+		}
+	}
+}
+
+static int bench(const char *dir, const char *mode, const char *sync, uint32_t n, bool missing)
 {
 	char path[4096];
 	struct journal *j = NULL;
 	struct mp_error err;
 	struct program p;
-	char *strtab;
 	struct step_state *st = calloc(2 * n + 1, sizeof(*st));
 	static const uint8_t sha[32];
 	struct journal_run_info info = { .plan_file = "bench.yaml", .plan_sha256 = sha, .root = "/bench/root" };
-	double t_open[ROUNDS], t_commit[ROUNDS], t_begin[ROUNDS], t_finish[ROUNDS], t_begin1[ROUNDS];
+	double t_open[ROUNDS], t_commit[ROUNDS], t_begin[ROUNDS], t_finish[ROUNDS], t_read[ROUNDS], t_undo[ROUNDS];
+	uint32_t steps = 2 * n + 1;
 	int64_t run = 0;
 
 	snprintf(path, sizeof(path), "%s/bench-%s-%s.db", dir, mode, sync);
@@ -104,12 +163,7 @@ static int bench(const char *dir, const char *mode, const char *sync, uint32_t n
 		snprintf(extra, sizeof(extra), "%s%s", path, sfx);
 		unlink(extra);
 	}
-	make_program(&p, n, &strtab);
-	for (uint32_t i = 0; i < 2 * n + 1; i++) {
-		st[i].loop_nr = -1;
-		st[i].created_components = 1;
-	}
-	if (probe_run_facts(&info.facts, &err) < 0) {
+	if (make_program(&p, n, &err) < 0 || probe_run_facts(&info.facts, &err) < 0) {
 		fprintf(stderr, "journal-bench: %s\n", err.msg);
 		return 1;
 	}
@@ -119,25 +173,35 @@ static int bench(const char *dir, const char *mode, const char *sync, uint32_t n
 		return 1;
 	}
 	for (int r = 0; r < ROUNDS; r++) {
-		struct program one = p;
-		double t0 = now_us();
+		struct journal_step *back = NULL;
+		uint32_t nback = 0;
+		double t0;
 
+		set_states(st, &p, 0, missing);
+		t0 = now_us();
 		if (journal_begin_run(j, &info, &p, st, &run, &err) < 0)
 			goto fail;
 		t_begin[r] = now_us() - t0;
-		for (uint32_t i = 0; i < 2 * n + 1; i++) {
-			st[i].status = STEP_DONE;
-			st[i].mnt_id = 0x80000000u + i;
-		}
+		set_states(st, &p, 1, missing);
 		t0 = now_us();
-		if (journal_finish_run(j, run, RUN_APPLIED, st, 2 * n + 1, -1, NULL, &err) < 0)
+		if (journal_finish_run(j, run, RUN_APPLIED, st, steps, -1, NULL, &err) < 0)
 			goto fail;
 		t_finish[r] = now_us() - t0;
-		one.hdr.n_insns = 1;
+		/* what `mrun rollback` does with the journal: read every step back, write the undone outcomes */
 		t0 = now_us();
-		if (journal_begin_run(j, &info, &one, st, &run, &err) < 0)
+		if (journal_get_steps(j, run, &back, &nback, &err) < 0)
 			goto fail;
-		t_begin1[r] = now_us() - t0;
+		t_read[r] = now_us() - t0;
+		journal_steps_free(back, nback);
+		if (nback != steps) {
+			fprintf(stderr, "journal-bench: %u steps read back, %u written\n", nback, steps);
+			goto fail_quiet;
+		}
+		set_states(st, &p, 2, missing);
+		t0 = now_us();
+		if (journal_finish_run(j, run, RUN_ROLLED_BACK, st, steps, -1, NULL, &err) < 0)
+			goto fail;
+		t_undo[r] = now_us() - t0;
 		t0 = now_us();
 		if (journal_mark(j, run, RUN_ROLLED_BACK, NULL, &err) < 0)
 			goto fail;
@@ -154,21 +218,20 @@ static int bench(const char *dir, const char *mode, const char *sync, uint32_t n
 	}
 	j = NULL;
 	{
-		double begin = median(t_begin, ROUNDS), begin1 = median(t_begin1, ROUNDS);
-		double finish = median(t_finish, ROUNDS), commit = median(t_commit, ROUNDS);
+		double commit = median(t_commit, ROUNDS), begin = median(t_begin, ROUNDS), finish = median(t_finish, ROUNDS);
+		double undo = median(t_undo, ROUNDS);
 
-		printf("%-8s %-7s  open %7.1f us  commit %6.1f us  begin_run %8.1f us  finish_run %8.1f us"
-		       "  per step: intent %5.2f us, outcome %5.2f us\n",
-		       mode, sync, median(t_open, ROUNDS), commit, begin, finish, (begin - begin1) / (2 * n),
-		       (finish - commit) / (2 * n + 1));
+		printf("%-8s %-7s  open %6.1f  commit %5.1f  begin_run %7.1f  finish_run %7.1f  get_steps %7.1f"
+		       "  rollback finish %7.1f us;  beyond a commit, per step: begin %5.3f, finish %5.3f us\n",
+		       mode, sync, median(t_open, ROUNDS), commit, begin, finish, median(t_read, ROUNDS), undo,
+		       (begin - commit) / steps, (finish - commit) / steps);
 	}
 	free(st);
-	free(strtab);
-	free(p.insns);
-	free(p.debug);
+	program_free(&p);
 	return 0;
 fail:
 	fprintf(stderr, "journal-bench: %s\n", err.msg);
+fail_quiet:
 	journal_close(j);
 	return 1;
 }
@@ -180,19 +243,24 @@ int main(int argc, char **argv)
 	static const char *const modes[] = { "WAL", "DELETE", "TRUNCATE" };
 	static const char *const syncs[] = { "OFF", "NORMAL", "FULL" };
 	struct statfs sfs;
+	bool missing = false;
 	int rc = 0;
 
+	if (getenv("JOURNAL_BENCH_MISSING"))
+		missing = true;
 	if (getenv("JOURNAL_BENCH_WALL"))
 		bench_clock = CLOCK_MONOTONIC;
 	if (statfs(dir, &sfs) < 0) {
 		fprintf(stderr, "journal-bench: %s: %s\n", dir, strerror(errno));
 		return 2;
 	}
-	printf("# journal-bench: %u bind mounts (%u steps) per run, %s on %s, median of %d rounds, %s time\n", n,
-	       2 * n + 1, dir, (unsigned long)sfs.f_type == TMPFS_MAGIC_ ? "tmpfs" : "NOT tmpfs", ROUNDS,
+	printf("# journal-bench: %u bind mounts (%u steps) per run, mount points %s, %s on %s, median of %d rounds,"
+	       " %s time\n",
+	       n, 2 * n + 1, missing ? "missing" : "there", dir,
+	       (unsigned long)sfs.f_type == TMPFS_MAGIC_ ? "tmpfs" : "NOT tmpfs", ROUNDS,
 	       bench_clock == CLOCK_MONOTONIC ? "wall" : "CPU");
 	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
 		for (size_t s = 0; s < sizeof(syncs) / sizeof(syncs[0]); s++)
-			rc |= bench(dir, modes[m], syncs[s], n);
+			rc |= bench(dir, modes[m], syncs[s], n, missing);
 	return rc;
 }

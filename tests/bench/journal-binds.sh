@@ -37,13 +37,17 @@ printf 'version: 1\nmounts:\n  - type: bind\n    source: %s/jsrc\n    target: /x
 MOUNTPLAN_JOURNAL=$B/template.db unshare -m --propagation private "$B/mrun" apply "$B/j.mpb" --root "$B/jroot"
 
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-# us CMD...: "WALL CPU" microseconds of CMD (CPU = user + system of the child; the exit status is ignored).
-# CPU time is what the comparison uses: it does not count time other processes take the cores.
+# us CMD...: "WALL CPU" microseconds of CMD (CPU = user + system of the child, from wait4(2) to the
+# microsecond: bash's `time` rounds to milliseconds, as much as the journal now costs; the exit
+# status is ignored).  CPU time is what the comparison uses: it does not count time other
+# processes take the cores.
 us() {
-	local TIMEFORMAT='%R %U %S' t
-	t=$({ time "$@" >/dev/null 2>&1; } 2>&1)
-	set -- $t
-	awk -v r="$1" -v u="$2" -v s="$3" 'BEGIN { printf "%d %d\n", r * 1e6, (u + s) * 1e6 }'
+	python3 -c '
+import os, subprocess, sys, time
+t = time.monotonic()
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+ru = os.wait4(p.pid, 0)[2]
+print(int((time.monotonic() - t) * 1e6), int((ru.ru_utime + ru.ru_stime) * 1e6))' "$@"
 }
 export -f us
 # one MODE JOURNAL: in a fresh namespace, MODE=apply|undo|rollback, JOURNAL "off" or a copy of the template

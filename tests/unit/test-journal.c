@@ -140,6 +140,11 @@ static void test_create(void)
 	CHECK_INT(sqlite3_exec(db, "INSERT INTO runs (state, plan_sha256, plan_file, root, root_dev, root_ino, mntns_ino,"
 			       " boot_id, pid, pid_start, mnt_watermark, n_steps, started_ns)"
 			       " VALUES ('applied', 'ab', 'old.yaml', '/old', 1, 2, 3, 'b', 4, 5, 6, 0, 7);"
+			       /* undo migration 4, so that 3 replays (it copies outcomes with SELECT *) */
+			       "DROP VIEW step_view; DROP TABLE programs; DROP TABLE outcome_packs;"
+			       "ALTER TABLE outcomes DROP COLUMN backing_dev; ALTER TABLE outcomes DROP COLUMN backing_ino;"
+			       "ALTER TABLE outcomes DROP COLUMN prior_attr; ALTER TABLE outcomes DROP COLUMN prior_propagation;"
+			       "CREATE VIEW step_view AS SELECT * FROM steps;"
 			       "ALTER TABLE runs DROP COLUMN park_dir; DELETE FROM schema_version WHERE version > 1;"
 			       "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK,
 		  "make a version-1 journal");
@@ -368,6 +373,438 @@ static void test_batches(void)
 	program_free(&p);
 }
 
+/* One integer from the journal file through a second connection, or -1. */
+static long long db_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_open(dbpath, &db) == SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static int db_exec(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = sqlite3_open(dbpath, &db);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		tap_diag("%s: %s", sql, sqlite3_errmsg(db));
+	sqlite3_close(db);
+	return rc;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Two reads of a run's steps hold the same: "" if so, else the first difference. */
+static const char *steps_differ(const struct journal_step *a, uint32_t na, const struct journal_step *b, uint32_t nb)
+{
+	static char why[96];
+
+	if (na != nb)
+		return "step count";
+	for (uint32_t i = 0; i < na; i++) {
+		const struct journal_step *x = &a[i], *y = &b[i];
+		const char *what = NULL;
+
+		if (x->index != y->index || x->op != y->op || x->flags != y->flags || x->entry != y->entry ||
+		    x->line != y->line || x->col != y->col || memcmp(x->operand, y->operand, sizeof(x->operand)) != 0)
+			what = "instruction";
+		else if (!str_eq(x->path, y->path) || !str_eq(x->src, y->src))
+			what = "path/src";
+		else if (x->would_create != y->would_create || x->st.existed_before != y->st.existed_before ||
+			 x->st.prior_attr != y->st.prior_attr || x->st.prior_propagation != y->st.prior_propagation ||
+			 x->st.backing_dev != y->st.backing_dev || x->st.backing_ino != y->st.backing_ino)
+			what = "intent";
+		else if (x->st.status != y->st.status || x->st.created_components != y->st.created_components ||
+			 x->st.made_mount != y->st.made_mount || x->st.mnt_id != y->st.mnt_id ||
+			 x->st.loop_nr != y->st.loop_nr || !str_eq(x->st.park_path, y->st.park_path) ||
+			 x->st.err != y->st.err || !str_eq(x->st.error, y->st.error) ||
+			 x->st.duration_ns != y->st.duration_ns)
+			what = "outcome";
+		if (what) {
+			snprintf(why, sizeof(why), "step %u: %s", i, what);
+			return why;
+		}
+	}
+	return "";
+}
+
+/*
+ * A run as journal_begin_run / journal_finish_run wrote it before protocol
+ * v4 (schema migrations 1-3): a `steps` row per instruction, an `outcomes`
+ * row per reached step, what a step learnt written back into its `steps`
+ * row.  outcome NULL: a run still running.
+ */
+static int64_t insert_v3_run(const struct program *p, const struct step_state *intent,
+			     const struct step_state *outcome)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t run = -1;
+	bool ok;
+
+	if (sqlite3_open(dbpath, &db) != SQLITE_OK)
+		goto out;
+	ok = sqlite3_exec(db, "BEGIN; INSERT INTO runs (state, plan_sha256, plan_file, root, root_dev, root_ino, mntns_ino,"
+			  " boot_id, pid, pid_start, mnt_watermark, n_steps, started_ns)"
+			  " VALUES ('running', 'ab', 'old.yaml', '/old', 1, 2, 3, 'b', 4, 5, 6, 5, 7)",
+			  NULL, NULL, NULL) == SQLITE_OK;
+	run = sqlite3_last_insert_rowid(db);
+	ok = ok && sqlite3_prepare_v2(db, "INSERT INTO steps VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+				      " ?13, ?14, ?15, ?16)", -1, &st, NULL) == SQLITE_OK;
+	for (uint32_t i = 0; ok && i < p->hdr.n_insns; i++) {
+		const struct mp_insn *in = &p->insns[i];
+		const char *path = NULL, *src = NULL;
+
+		for (int k = 0; k < MP_NOPERANDS; k++) {
+			if (op_operand_kind((enum op)in->op, k) == K_PATH && !path)
+				path = program_str(p, in->o[k]);
+			if (op_operand_kind((enum op)in->op, k) == K_SRC && !src)
+				src = program_str(p, in->o[k]);
+		}
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, run);
+		sqlite3_bind_int64(st, 2, i);
+		sqlite3_bind_int(st, 3, in->op);
+		sqlite3_bind_int(st, 4, in->flags);
+		sqlite3_bind_int64(st, 5, p->debug[i].entry);
+		sqlite3_bind_int64(st, 6, p->debug[i].line);
+		sqlite3_bind_int64(st, 7, p->debug[i].col);
+		sqlite3_bind_text(st, 8, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, src, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(st, 10, in->o, sizeof(in->o), SQLITE_STATIC);
+		sqlite3_bind_int(st, 11, intent[i].existed_before);
+		sqlite3_bind_int64(st, 12, intent[i].created_components);
+		sqlite3_bind_int64(st, 13, intent[i].prior_attr);
+		sqlite3_bind_int64(st, 14, intent[i].prior_propagation);
+		sqlite3_bind_int64(st, 15, (int64_t)intent[i].backing_dev);
+		sqlite3_bind_int64(st, 16, (int64_t)intent[i].backing_ino);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (outcome) {
+		ok = ok && sqlite3_prepare_v2(db, "INSERT INTO outcomes (run_id, idx, status, created, made_mount, mnt_id,"
+					      " loop_nr, park_path, err, error, duration_ns)"
+					      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", -1, &st, NULL) == SQLITE_OK;
+		for (uint32_t i = 0; ok && i < p->hdr.n_insns; i++) {
+			const struct step_state *s = &outcome[i];
+
+			if (s->status == STEP_PENDING)
+				continue;
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, run);
+			sqlite3_bind_int64(st, 2, i);
+			sqlite3_bind_text(st, 3, step_status_name(s->status), -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 4, s->created_components);
+			sqlite3_bind_int(st, 5, s->made_mount);
+			sqlite3_bind_int64(st, 6, (int64_t)s->mnt_id);
+			sqlite3_bind_int(st, 7, s->loop_nr);
+			sqlite3_bind_text(st, 8, s->park_path, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 9, s->err);
+			sqlite3_bind_text(st, 10, s->error, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 11, (int64_t)s->duration_ns);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+			if (ok && (s->backing_ino || s->prior_attr || s->prior_propagation)) {
+				char sql[256];
+
+				snprintf(sql, sizeof(sql), "UPDATE steps SET backing_dev = %llu, backing_ino = %llu, prior_attr = %u,"
+					 " prior_propagation = %u WHERE run_id = %lld AND idx = %u",
+					 (unsigned long long)s->backing_dev, (unsigned long long)s->backing_ino, s->prior_attr,
+					 s->prior_propagation, (long long)run, i);
+				ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+			}
+		}
+		sqlite3_finalize(st);
+		ok = ok && sqlite3_exec(db, "UPDATE runs SET state = 'applied' WHERE id = last_insert_rowid()", NULL, NULL,
+					NULL) == SQLITE_OK;
+	}
+	ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	if (!ok) {
+		tap_diag("insert_v3_run: %s", sqlite3_errmsg(db));
+		run = -1;
+	}
+out:
+	sqlite3_close(db);
+	return run;
+}
+
+/* The "steps" array of a run's JSON, or NULL. malloc'd. */
+static char *steps_json(struct journal *j, int64_t run)
+{
+	char *buf = NULL, *ret = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	struct mp_error err;
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	if (journal_run_json(j, run, mem, &err) < 0)
+		tap_diag("journal_run_json: %s", err.msg);
+	fclose(mem);
+	sqlite3_open(":memory:", &db);
+	if (buf && sqlite3_prepare_v2(db, "SELECT json_extract(?1, '$.steps')", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, buf, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+			ret = strdup((const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+	free(buf);
+	return ret;
+}
+
+/* The intent and the outcome of the round-trip program, as exec would leave them. */
+static void make_states(struct step_state intent[5], struct step_state outcome[5])
+{
+	memset(intent, 0, 5 * sizeof(*intent));
+	for (int i = 0; i < 5; i++)
+		intent[i].loop_nr = -1;
+	intent[0].created_components = 1; /* /data is missing */
+	intent[3].prior_attr = 0x2;       /* REMOUNT: nosuid before */
+	memcpy(outcome, intent, 5 * sizeof(*intent));
+	for (int i = 0; i < 5; i++) {
+		outcome[i].status = STEP_DONE;
+		outcome[i].duration_ns = 1000u + (uint64_t)i;
+	}
+	outcome[1].loop_nr = 7; /* LOOP_ATTACH: /dev/loop7, its image's inode learnt */
+	outcome[1].backing_dev = 0x803;
+	outcome[1].backing_ino = 78;
+	outcome[2].mnt_id = 0x80000123u;
+	outcome[3].prior_attr = 0x6; /* learnt right before the REMOUNT */
+}
+
+/*
+ * Protocol v4 against the rows of older versions: the same run recorded
+ * both ways reads back the same (steps and JSON), before and after a
+ * rollback rewrote its outcomes; a v4 run keeps no `steps` rows and an
+ * `outcomes` row only for a step with more to say than its status; a
+ * second finish leaves no stale row behind.
+ */
+static void test_protocols(void)
+{
+	struct journal *j = NULL;
+	struct journal_run_info info = make_info();
+	struct step_state intent[5], outcome[5];
+	struct journal_step *a = NULL, *b = NULL;
+	uint32_t na = 0, nb = 0;
+	struct program p;
+	struct mp_error err;
+	int64_t v4 = -1, v3;
+	char sql[160], *ja, *jb;
+
+	set_db("protocols.db");
+	if (make_program(&p) < 0 || journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err) < 0) {
+		CHECK(0, "set up the protocol test");
+		return;
+	}
+	make_states(intent, outcome);
+	CHECK_INT(journal_begin_run(j, &info, &p, intent, &v4, &err), 0, "begin a v4 run");
+	CHECK_INT(journal_finish_run(j, v4, RUN_APPLIED, outcome, 5, -1, NULL, &err), 0, "finish it");
+	v3 = insert_v3_run(&p, intent, outcome);
+	CHECK(v3 > 0, "record the same run the way schema version 3 did");
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM steps WHERE run_id = %lld", (long long)v4);
+	CHECK_INT(db_int(sql), 0, "a v4 run has no steps rows");
+	snprintf(sql, sizeof(sql), "SELECT group_concat(idx) FROM outcomes WHERE run_id = %lld", (long long)v4);
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+		const char *got = NULL;
+
+		sqlite3_open(dbpath, &db);
+		sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			got = (const char *)sqlite3_column_text(st, 0);
+		CHECK_STR(got ? got : "(none)", "1,3", "outcome rows only for the loop device and the REMOUNT that learnt");
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+	snprintf(sql, sizeof(sql), "SELECT length(packed) FROM outcome_packs WHERE run_id = %lld", (long long)v4);
+	CHECK(db_int(sql) > 5, "the v4 run's outcomes are packed");
+
+	CHECK(journal_get_steps(j, v4, &a, &na, &err) == 0 && journal_get_steps(j, v3, &b, &nb, &err) == 0,
+	      "both runs read back");
+	CHECK_STR(steps_differ(a, na, b, nb), "", "v4 and v3 rows read back the same steps");
+	CHECK(na == 5 && a[0].would_create == 1 && !a[0].st.existed_before && a[0].st.created_components == 1,
+	      "a missing mount point: its intent and what it created");
+	CHECK(na == 5 && a[1].st.loop_nr == 7 && a[1].st.backing_ino == 78 && a[3].st.prior_attr == 6,
+	      "what steps learnt while running");
+	CHECK(na == 5 && a[2].st.mnt_id == 0x80000123u && a[4].st.duration_ns == 1004, "mount id and duration from the pack");
+	journal_steps_free(a, na);
+	journal_steps_free(b, nb);
+	ja = steps_json(j, v4);
+	jb = steps_json(j, v3);
+	CHECK(ja && jb && strcmp(ja, jb) == 0, "and the same JSON");
+	free(ja);
+	free(jb);
+
+	/* A rollback: undone, but END never reached, the LOOP_ATTACH's undo failed. */
+	for (int i = 0; i < 5; i++)
+		outcome[i].status = STEP_UNDONE;
+	outcome[4].status = STEP_PENDING;
+	outcome[1].status = STEP_UNDO_FAILED;
+	outcome[1].err = EBUSY;
+	outcome[1].error = (char *)"loop7: busy";
+	CHECK_INT(journal_finish_run(j, v4, RUN_FAILED, outcome, 5, -1, "rollback failed", &err), 0, "roll back the v4 run");
+	CHECK_INT(journal_finish_run(j, v3, RUN_FAILED, outcome, 5, -1, "rollback failed", &err), 0, "and the v3 run");
+	CHECK(journal_get_steps(j, v4, &a, &na, &err) == 0 && journal_get_steps(j, v3, &b, &nb, &err) == 0,
+	      "both read back after the rollback");
+	CHECK_STR(steps_differ(a, na, b, nb), "", "the same again");
+	CHECK(na == 5 && a[4].st.status == STEP_PENDING && a[4].st.duration_ns == 0,
+	      "a step the rollback found never reached is pending, not the apply's 'done'");
+	CHECK(na == 5 && a[1].st.status == STEP_UNDO_FAILED && a[1].st.err == EBUSY && a[1].st.backing_ino == 78,
+	      "the failed undo, and what the step had learnt");
+	journal_steps_free(a, na);
+	journal_steps_free(b, nb);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outcome_packs WHERE run_id = %lld", (long long)v3);
+	CHECK_INT(db_int(sql), 0, "a v3 run keeps full outcome rows, no pack");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outcomes WHERE run_id = %lld AND status = 'undo_failed'",
+		 (long long)v4);
+	CHECK_INT(db_int(sql), 1, "an undo failure is an outcomes row (sqlite3 finds it there)");
+
+	/* The last finish is the truth: plain outcomes now, the rows of before are gone. */
+	for (int i = 0; i < 5; i++) {
+		outcome[i] = intent[i];
+		outcome[i].status = i == 4 ? STEP_PENDING : STEP_UNDONE;
+	}
+	intent[3].prior_attr = 0;
+	outcome[3].prior_attr = 0;
+	CHECK_INT(journal_finish_run(j, v4, RUN_ROLLED_BACK, outcome, 5, -1, NULL, &err), 0, "finish the v4 run again");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM outcomes WHERE run_id = %lld", (long long)v4);
+	CHECK_INT(db_int(sql), 0, "no outcome row of an earlier finish is left");
+	if (journal_get_steps(j, v4, &a, &na, &err) == 0 && na == 5) {
+		CHECK(a[1].st.status == STEP_UNDONE && a[1].st.err == 0 && !a[1].st.error && a[1].st.loop_nr == -1,
+		      "the step reads as this finish wrote it");
+		CHECK(a[3].st.prior_attr == 2, "the intent is back where the learnt value is no longer recorded");
+		journal_steps_free(a, na);
+	} else {
+		CHECK(0, "read the run again: %s", err.msg);
+	}
+	journal_close(j);
+	program_free(&p);
+}
+
+/* A damaged v4 record: a clear error naming the journal and the run, never a crash or a guess. */
+static void test_damaged_record(void)
+{
+	static const struct {
+		const char *sql, *want, *desc;
+	} cases[] = {
+		{ "UPDATE programs SET bytes = substr(bytes, 1, 120) || x'ff' || substr(bytes, 122)", "its program is damaged",
+		  "a flipped byte in the program (checksum)" },
+		{ "UPDATE programs SET bytes = x''", "its program is damaged", "an empty program" },
+		{ "UPDATE programs SET bytes = zeroblob(64)", "its program is damaged", "a program of zeros" },
+		{ "UPDATE programs SET intents = x'01ff'", "its intent blob is damaged", "intents cut short" },
+		{ "UPDATE programs SET intents = x'0107000000000000'", "its intent blob is damaged", "an intent for step 7 of 5" },
+		{ "UPDATE programs SET intents = x'02'", "its intent blob is damaged", "intents of an unknown format" },
+		{ "UPDATE outcome_packs SET packed = x'010900000000'", "its outcome pack is damaged", "an unknown status" },
+		{ "UPDATE outcome_packs SET packed = x'0101ff'", "its outcome pack is damaged", "an outcome cut short" },
+		{ "UPDATE outcome_packs SET packed = x'01' || zeroblob(30)", "its outcome pack is damaged",
+		  "more outcomes than steps" },
+		{ "UPDATE outcomes SET idx = 99 + idx", "an outcome row is damaged", "an outcome row for a step the program lacks" },
+	};
+	struct journal_run_info info = make_info();
+	struct step_state intent[5], outcome[5];
+	struct program p;
+	struct mp_error err;
+
+	set_db("damaged-record.db");
+	if (make_program(&p) < 0) {
+		CHECK(0, "set up the damaged-record test");
+		return;
+	}
+	make_states(intent, outcome);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct journal *j = NULL;
+		struct journal_step *steps = NULL;
+		uint32_t n = 0;
+		int64_t run = -1;
+		char sql[300], want[300];
+		FILE *null_out = fopen("/dev/null", "we");
+		int r;
+
+		unlink(dbpath);
+		if (journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err) < 0 ||
+		    journal_begin_run(j, &info, &p, intent, &run, &err) < 0 ||
+		    journal_finish_run(j, run, RUN_APPLIED, outcome, 5, -1, NULL, &err) < 0) {
+			CHECK(0, "record a run: %s", err.msg);
+			journal_close(j);
+			fclose(null_out);
+			continue;
+		}
+		snprintf(sql, sizeof(sql), "%s WHERE run_id = %lld", cases[c].sql, (long long)run);
+		db_exec(sql);
+		r = journal_get_steps(j, run, &steps, &n, &err);
+		snprintf(want, sizeof(want), "journal %s: run %lld: %s", dbpath, (long long)run, cases[c].want);
+		CHECK(r == -EUCLEAN && strncmp(err.msg, want, strlen(want)) == 0, "%s: refused, naming journal and run",
+		      cases[c].desc);
+		if (r != -EUCLEAN || strncmp(err.msg, want, strlen(want)) != 0)
+			tap_diag("got %d: %s", r, r < 0 ? err.msg : "");
+		if (r == 0)
+			journal_steps_free(steps, n);
+		CHECK_INT(journal_run_json(j, run, null_out, &err), -EUCLEAN, "%s: show --json says so too", cases[c].desc);
+		fclose(null_out);
+		journal_close(j);
+	}
+	/* A program whose checksum is right but that does not verify: refused the same way. */
+	{
+		struct journal *j = NULL;
+		struct journal_step *steps = NULL;
+		uint32_t n = 0;
+		int64_t run = -1;
+		struct mpb mb;
+		uint8_t *bytes;
+		size_t len;
+		struct program bad;
+		int r = -1;
+
+		mpb_init(&mb, 0, 1);
+		MPB_INSN(&mb, OP_MKDIR, 0, mpb_str(&mb, "/data"), 0755);
+		MPB_INSN(&mb, OP_END, 0);
+		bytes = mpb_bytes(&mb, &len);
+		unlink(dbpath);
+		if (program_load_bytes(bytes, len, &bad, &err) == 0 && journal_open(dbpath, JOURNAL_CREATE, 1000, &j, &err) == 0 &&
+		    journal_begin_run(j, &info, &bad, intent, &run, &err) == 0) {
+			char sql[200];
+
+			/* MKDIR's path: an offset past the string table, the checksum fixed up */
+			mpb_poke32(bytes, len, mpb_operand_off(0, 0), 0x7fff);
+			snprintf(sql, sizeof(sql), "UPDATE programs SET bytes = ?1 WHERE run_id = %lld", (long long)run);
+			{
+				sqlite3 *db;
+				sqlite3_stmt *st;
+
+				sqlite3_open(dbpath, &db);
+				sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+				sqlite3_bind_blob(st, 1, bytes, (int)len, SQLITE_STATIC);
+				sqlite3_step(st);
+				sqlite3_finalize(st);
+				sqlite3_close(db);
+			}
+			r = journal_get_steps(j, run, &steps, &n, &err);
+		}
+		CHECK(r == -EUCLEAN && strstr(err.msg, "its program is damaged"), "a program that fails the verifier is refused");
+		if (r == 0)
+			journal_steps_free(steps, n);
+		journal_close(j);
+		program_free(&bad);
+		free(bytes);
+	}
+	program_free(&p);
+}
+
 /* prune forgets the runs that are over, oldest first, and never an applied, running or failed one. */
 static void test_prune(void)
 {
@@ -424,6 +861,10 @@ static void test_prune(void)
 		CHECK(journal_get_steps(j, ids[0], &steps, &n, &err) == 0 && n == 0, "a pruned run's steps are gone too");
 		journal_steps_free(steps, n);
 	}
+	CHECK_INT(db_int("SELECT count(*) FROM programs WHERE run_id NOT IN (SELECT id FROM runs)") +
+			  db_int("SELECT count(*) FROM outcome_packs WHERE run_id NOT IN (SELECT id FROM runs)"),
+		  0, "and their programs and outcome packs");
+	CHECK_INT(db_int("SELECT count(*) FROM programs"), 4, "the runs kept keep theirs");
 	journal_close(j);
 	program_free(&p);
 }
@@ -629,6 +1070,8 @@ int main(void)
 	test_create();
 	test_round_trip();
 	test_batches();
+	test_protocols();
+	test_damaged_record();
 	test_prune();
 	test_damaged();
 	test_readonly();
