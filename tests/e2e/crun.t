@@ -50,8 +50,11 @@ mkdir -p "$bundle/rootfs/bin" || exit 1
 cp "$BUSYBOX" "$bundle/rootfs/bin/busybox"
 for a in sh cat; do ln -s busybox "$bundle/rootfs/bin/$a"; done
 (cd "$tmp" && crun spec >/dev/null && mv config.json crun-spec.json)
-(cd "$tmp" && command -v runc >/dev/null 2>&1 && runc spec >/dev/null 2>&1 && mv config.json runc-spec.json)
 ok $? "crun spec writes a config"
+if command -v runc >/dev/null 2>&1; then
+	(cd "$tmp" && runc spec >/dev/null 2>&1 && mv config.json runc-spec.json)
+	ok $? "runc spec writes a config"
+fi
 
 # The container prints its mount table instead of starting a shell.
 # The container prints its mount table, then the name of pid 1 in its /proc
