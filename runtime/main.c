@@ -2,7 +2,7 @@
  * main.c — the `mrun` command line.  The only file of the executor that
  * prints or exits; everything below returns errors (runtime/error.h).
  *
- *   mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v] [--journal PATH]
+ *   mrun apply PLAN.mpb [--root DIR] [--dry-run] [-v] [--timings] [--journal PATH]
  *   mrun rollback|recover|status|history|show|verify ...   (runctl.c)
  *
  * Order at start, each for a reason:
@@ -31,6 +31,7 @@
 #include "oci-hook.h"
 #include "program.h"
 #include "runctl.h"
+#include "timings.h"
 #include "undo.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -39,7 +40,7 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: mrun apply PLAN.mpb [--root DIR | --oci-hook] [--dry-run] [-v]\n"
+	fputs("usage: mrun apply PLAN.mpb [--root DIR | --oci-hook] [--dry-run] [-v] [--timings]\n"
 	      "\n"
 	      "  apply      verify the bytecode PLAN.mpb (from `mplan compile`) and run it as one\n"
 	      "             transaction inside the root: on failure every completed step is undone\n"
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 	      "             enter the container's namespaces, apply onto its root (config.json)\n"
 	      "  --dry-run  resolve and print what each step would do; change nothing\n"
 	      "  -v         log every step with its duration\n"
+	      "  --timings  print where the time went, phase by phase, in one line on stderr\n"
 	      "  --journal PATH      the run journal (default /run/mountplan/journal.db; \"off\": none)\n"
 	      "  --lock-timeout MS   wait this long for another run on the same root (default 10000)\n"
 	      "\n"
@@ -93,7 +95,8 @@ static void report_undo(const struct exec_ctx *ctx, uint32_t upto)
 static int cmd_apply(int argc, char **argv)
 {
 	const char *plan = NULL, *root = NULL;
-	bool dry_run = false, verbose = false, oci = false;
+	bool dry_run = false, verbose = false, oci = false, timed = false;
+	struct timings clock;
 	_cleanup_(oci_hook_free) struct oci_hook hook = { 0 };
 	struct runctl_opts jopts = { .lock_timeout_ms = 10000 };
 	struct runctl_apply txn = RUNCTL_APPLY_INIT;
@@ -118,6 +121,8 @@ static int cmd_apply(int argc, char **argv)
 			jopts.lock_timeout_ms = atoi(argv[++i]);
 		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
 			verbose = true;
+		else if (strcmp(argv[i], "--timings") == 0)
+			timed = true;
 		else if (argv[i][0] == '-' || plan) {
 			fprintf(stderr, "mrun apply: unexpected argument '%s'\n", argv[i]);
 			usage(stderr);
@@ -131,9 +136,11 @@ static int cmd_apply(int argc, char **argv)
 		return 2;
 	}
 
+	timings_start(&clock, timed);
 	r = program_load_file(plan, &prog, &err);
 	if (r == 0)
 		r = verify_program(&prog, &err);
+	timings_mark(&clock, "load+verify");
 	if (r < 0) {
 		fprintf(stderr, "mrun: %s: refused: %s\n", plan, err.msg);
 		program_free(&prog);
@@ -189,6 +196,7 @@ static int cmd_apply(int argc, char **argv)
 	/* test hook: it can only make the run take the older overlay path */
 	ctx.no_lowerdir_plus = getenv("MOUNTPLAN_TEST_NO_LOWERDIR_PLUS") != NULL;
 
+	timings_mark(&clock, "init");
 	if (dry_run) {
 		r = exec_dry_run(&ctx, stdout, &err);
 		if (r < 0)
@@ -198,6 +206,7 @@ static int cmd_apply(int argc, char **argv)
 	}
 	/* the journal (runctl.c): a bad journal or a busy root stops us before any mount */
 	r = runctl_apply_open(&txn, &jopts, &prog, root, &already, &err);
+	timings_mark(&clock, "journal-open");
 	if (r < 0) {
 		fprintf(stderr, "mrun: %s\n", err.msg);
 		goto out;
@@ -214,26 +223,32 @@ static int cmd_apply(int argc, char **argv)
 	ctx.hooks.data = &txn;
 	ctx.hooks.loop_tag = runctl_loop_tag;
 	r = exec_prepare(&ctx, &err);
+	timings_mark(&clock, "prepare");
 	if (r == 0)
 		r = runctl_apply_begin(&txn, &prog, root, plan, ctx.park_dir, ctx.steps, ctx.run_root_id, &err);
+	timings_mark(&clock, "journal-begin");
 	if (r < 0) {
 		fprintf(stderr, "mrun: %s (no mount was made)\n", err.msg);
 		goto out;
 	}
 	r = exec_run(&ctx, &err);
+	timings_mark(&clock, "steps");
 	if (r < 0) {
 		uint32_t failed_step = ctx.failed_step;
 		struct mp_error jerr = { 0 };
 
 		fprintf(stderr, "mrun: apply failed: %s\n", err.msg);
 		undo_run(&ctx);
+		timings_mark(&clock, "undo");
 		report_undo(&ctx, failed_step == EXEC_NO_STEP ? prog.hdr.n_insns : failed_step);
 		if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns,
 					failed_step == EXEC_NO_STEP ? -1 : (int64_t)failed_step, err.msg, &jerr) < 0)
 			fprintf(stderr, "mrun: %s\n", jerr.msg);
 		goto out;
 	}
-	if (runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns, -1, NULL, &err) < 0) {
+	r = runctl_apply_finish(&txn, ctx.steps, prog.hdr.n_insns, -1, NULL, &err);
+	timings_mark(&clock, "journal-finish");
+	if (r < 0) {
 		/* a run the journal cannot call applied is not applied: undo it now, as a failure */
 		struct mp_error jerr = { 0 };
 
@@ -249,8 +264,11 @@ static int cmd_apply(int argc, char **argv)
 	status = 0;
 out:
 	exec_fini(&ctx);
+	timings_mark(&clock, "cleanup");
 	runctl_apply_close(&txn);
+	timings_mark(&clock, "journal-close");
 	program_free(&prog);
+	timings_print(&clock, stderr, "mrun");
 	return status;
 }
 

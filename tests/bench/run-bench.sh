@@ -414,6 +414,42 @@ if [ -f "$W/bind-$bigN.mpb" ]; then
 	} >>"$extras"
 fi
 
+# Where an apply's time goes (`mrun apply --timings`: a clock per phase),
+# at the largest N, default journal seeded as in the mrun rows, $ROUNDS
+# applies each in a fresh namespace: the median of each phase, beside the
+# floor's in-process time for all its mounts and what the process costs
+# outside main (the mrun row's median wall time minus the median total).
+if [ -f "$W/bind-$bigN.mpb" ] && mrun_has --timings; then
+	: >"$W/timings.log"
+	for _ in $(seq "$ROUNDS"); do
+		unshare -m --propagation private sh -c '
+			mount -t tmpfs tmpfs "$1" && mount -t tmpfs -o mode=0755 tmpfs /run &&
+			{ [ ! -d "$6" ] || cp -a "$6" /run/mountplan; } &&
+			"$2" mktree "$4" "$1" >/dev/null && "$3" apply "$5" --root "$1/root" --timings
+		' timings "$T" "$FLOOR" "$MRUN" "$bigN" "$W/bind-$bigN.mpb" "$W/jtemplate-bind-$bigN" 2>>"$W/timings.log" >/dev/null || true
+	done
+	mrun_wall=$("$AWK" -F '\t' -v n="$bigN" '$1 == "bind" && $2 == n && $4 == "mrun" && $5 == "apply" && $9 == "ok" { print $6 }' "$RAW" | sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+	{
+		echo
+		echo "Where \`mrun apply\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS applies, default journal; the share is of the in-process total):"
+		echo
+		echo "| phase | median ms | share |"
+		echo "|---|---:|---:|"
+		# one "phase ms" line per phase and apply, in the order mrun printed them
+		"$AWK" '$1 == "mrun:" && $2 == "timings" { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (!(kv[1] in idx)) idx[kv[1]] = ++n; print idx[kv[1]], kv[1], kv[2] } }' "$W/timings.log" |
+			sort -k1,1n -k3,3n | "$AWK" '
+			{ v[$1, ++c[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
+			END {
+				for (i = 1; i <= m; i++) { med[i] = v[i, int((c[i] + 1) / 2)]; if (name[i] == "total") tot = med[i] }
+				for (i = 1; i <= m; i++)
+					printf "| %s | %.3f | %s |\n", name[i], med[i], (tot > 0 ? sprintf("%.0f%%", 100 * med[i] / tot) : "")
+			}'
+		[ -z "$floor_inner" ] || "$AWK" -v f="$floor_inner" 'BEGIN { printf "| (floor: all its mounts, in-process) | %.3f | |\n", f / 1e6 }'
+		[ -z "$mrun_wall" ] || "$AWK" '$1 == "mrun:" && $2 == "timings" { split($NF, kv, "="); print kv[2] }' "$W/timings.log" | sort -n |
+			"$AWK" -v w="$mrun_wall" '{ a[NR] = $1 } END { if (NR) printf "| (outside main: exec, dynamic linking, exit = the mrun row'"'"'s wall %.3f ms - total) | %.3f | |\n", w / 1e6, w / 1e6 - a[int((NR + 1) / 2)] }'
+	} >>"$extras"
+fi
+
 # Syscalls per run (strace -f -c) at the largest N: unlike times, counts
 # do not care how busy the machine is.  One namespace per column.
 STRACE=$(command -v strace || true)

@@ -1,0 +1,43 @@
+/*
+ * timings.c — phase clocks for `mrun apply --timings` (see timings.h).
+ */
+#include "timings.h"
+
+#include <time.h>
+
+static uint64_t timings_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void timings_start(struct timings *t, bool on)
+{
+	*t = (struct timings){ .on = on };
+	if (on)
+		t->start_ns = t->last_ns = timings_now_ns();
+}
+
+void timings_mark(struct timings *t, const char *name)
+{
+	uint64_t now;
+
+	if (!t->on || t->n == TIMINGS_MAX)
+		return;
+	now = timings_now_ns();
+	t->name[t->n] = name;
+	t->ns[t->n++] = now - t->last_ns;
+	t->last_ns = now;
+}
+
+void timings_print(const struct timings *t, FILE *out, const char *prefix)
+{
+	if (!t->on || t->n == 0)
+		return;
+	fprintf(out, "%s: timings (ms):", prefix);
+	for (unsigned i = 0; i < t->n; i++)
+		fprintf(out, " %s=%.3f", t->name[i], (double)t->ns[i] / 1e6);
+	fprintf(out, " total=%.3f\n", (double)(t->last_ns - t->start_ns) / 1e6);
+}
