@@ -3,7 +3,7 @@
 # temporary root: each kind of entry lands with the fstype, options and
 # propagation the plan asks for (checked in /proc/self/mountinfo), mount
 # points are created as directories or empty files, `when: empty`,
-# `optional`, masked and read-only paths, readonly_root, -v and --dry-run.
+# `optional`, masked and read-only paths, readonly_root, -v, --dry-run and --timings.
 . "$(dirname "$0")/../lib.sh"
 need_root
 in_private_ns "$@"
@@ -172,6 +172,27 @@ umount /dev/null
 is "$st" 1 "a /dev/null that is not the character device 1:3 fails the mask"
 like "$out" "/dev/null is not the character device 1:3" "and the error says why"
 is "$(cat "$ROOT/etc/secret")" secret "the file is not masked with the impostor"
+
+# --timings: one line on stderr, every phase of an apply in order, adding up to the total
+cat >"$W/timed.yaml" <<PLAN
+version: 1
+mounts:
+  - type: tmpfs
+    target: /t
+PLAN
+compile "$W/timed.yaml" "$W/timed.mpb"
+new_root
+out=$("$MRUN" apply "$W/timed.mpb" --root "$ROOT" --timings 2>&1 >/dev/null); st=$?
+is "$st" 0 "apply --timings exits 0"
+is "$(echo "$out" | grep -c '^mrun: timings (ms): ')" 1 "--timings prints one timings line"
+is "$(echo "$out" | sed -n 's/^mrun: timings (ms): //p' | sed 's/=[0-9.]*//g')" \
+	"load+verify init journal-open prepare journal-begin steps journal-finish cleanup journal-close total" \
+	"the phases of an apply, in order"
+is "$(echo "$out" | sed -n 's/^mrun: timings (ms): //p' | tr ' ' '\n' | awk -F= '$1 != "total" { s += $2 } $1 == "total" { t = $2 } END { d = s - t; if (d < 0) d = -d; print ((d < 0.01 && t > 0) ? "sums" : "off by " d) }')" \
+	sums "the phases add up to the total"
+is "$(mnt "$ROOT/t" | cut -d' ' -f1)" tmpfs "--timings applies as usual"
+out=$("$MRUN" apply "$W/timed.mpb" --root "$ROOT" 2>&1 >/dev/null)
+ok "$(echo "$out" | grep -q timings; echo $((! $?)))" "without --timings no timings line"
 
 out=$("$MRUN" apply "$W/nonexistent.mpb" --root "$ROOT" 2>&1); st=$?
 is "$st" 1 "a missing bytecode file is refused"
