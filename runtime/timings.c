@@ -34,10 +34,16 @@ void timings_mark(struct timings *t, const char *name)
 
 void timings_print(const struct timings *t, FILE *out, const char *prefix)
 {
+	char line[64 + TIMINGS_MAX * 48];
+	size_t len;
+
 	if (!t->on || t->n == 0)
 		return;
-	fprintf(out, "%s: timings (ms):", prefix);
-	for (unsigned i = 0; i < t->n; i++)
-		fprintf(out, " %s=%.3f", t->name[i], (double)t->ns[i] / 1e6);
-	fprintf(out, " total=%.3f\n", (double)(t->last_ns - t->start_ns) / 1e6);
+	/* built whole, so an unbuffered stderr gets one write */
+	len = (size_t)snprintf(line, sizeof(line), "%s: timings (ms):", prefix);
+	for (unsigned i = 0; i < t->n && len < sizeof(line); i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%.3f", t->name[i], (double)t->ns[i] / 1e6);
+	if (len < sizeof(line))
+		snprintf(line + len, sizeof(line) - len, " total=%.3f\n", (double)(t->last_ns - t->start_ns) / 1e6);
+	fputs(line, out);
 }
