@@ -104,7 +104,7 @@ BEGIN {
 	label["mrun-nojournal.apply"] = "mrun apply --journal off (comparison only)"
 	label["mrun.rollback"] = "mrun rollback (default settings)"
 	label["mrun-tmpfsjournal.rollback"] = "mrun rollback --journal (tmpfs db)"
-	label["mrun-dryrun.load-verify"] = "mrun apply --dry-run (load + verify)"
+	label["mrun-dryrun.load-verify"] = "mrun apply --dry-run (load, verify, resolve and print every step)"
 	label["mrun-exec.exec"] = "mrun --help (start-up: exec, dynamic linking, exit)"
 	label["mount-a.apply"] = "mount -a -T fstab"
 	label["mount-loop.apply"] = "mount --bind, N times"
