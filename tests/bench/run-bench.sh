@@ -429,7 +429,7 @@ if [ -f "$W/bind-$bigN.mpb" ] && mrun_has --timings; then
 	nice -n -10 "$BENCH/benchtime" "$W/timings.spec" >"$W/timings.tsv" 2>"$W/timings.log" || true
 	{
 		echo
-		echo "Where \`mrun apply\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS applies after a warm-up, default journal; the share is of the in-process total):"
+		echo "Where \`mrun apply\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS applies after a warm-up, default journal; the share is of the sum of the phase medians):"
 		echo
 		echo "| phase | median ms | share |"
 		echo "|---|---:|---:|"
@@ -442,11 +442,13 @@ if [ -f "$W/bind-$bigN.mpb" ] && mrun_has --timings; then
 		} | sort -k1,1n -k3,3n | "$AWK" '
 			{ v[$1, ++c[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
 			END {
-				for (i = 1; i <= m; i++) if (c[i]) { med[i] = v[i, int((c[i] + 1) / 2)]; if (name[i] == "total") tot = med[i] }
+				# the median of each phase, their sum (the share is of it), the median of the totals
+				for (i = 1; i <= m; i++) if (c[i]) { med[i] = v[i, int((c[i] + 1) / 2)]; if (name[i] == "total") tot = med[i]; else if (i < 99) sum += med[i] }
 				for (i = 1; i < 99; i++)
-					if (c[i]) printf "| %s | %.3f | %s |\n", name[i], med[i], (tot > 0 ? sprintf("%.0f%%", 100 * med[i] / tot) : "")
+					if (c[i] && name[i] != "total") printf "| %s | %.3f | %s |\n", name[i], med[i], (sum > 0 ? sprintf("%.0f%%", 100 * med[i] / sum) : "")
+				printf "| sum of the phase medians | %.3f | 100%% |\n| total (the median run) | %.3f | |\n", sum, tot
 				if (c[99] && tot > 0)
-					printf "| (outside main: exec, dynamic linking, exit = median wall %.3f ms - total) | %.3f | |\n", med[99], med[99] - tot
+					printf "| (outside main: exec, dynamic linking, exit = median wall %.3f ms - median total) | %.3f | |\n", med[99], med[99] - tot
 			}'
 		[ -z "$floor_inner" ] || "$AWK" -v f="$floor_inner" 'BEGIN { printf "| (floor: all its mounts, in-process) | %.3f | |\n", f / 1e6 }'
 	} >>"$extras"
