@@ -54,6 +54,7 @@ static void usage(FILE *out)
 	      "  --lock-timeout MS   wait this long for another run on the same root (default 10000)\n"
 	      "\n"
 	      "       mrun rollback RUN | --root DIR   undo an applied run in reverse (container stop)\n"
+	      "                                        [--timings: where the time went, as for apply]\n"
 	      "       mrun rollback --container ID     undo container ID's run (an OCI poststop hook)\n"
 	      "       mrun recover                     undo the runs whose executor died\n"
 	      "       mrun status [--json]             runs in progress, applied, needing attention\n"
@@ -276,6 +277,8 @@ out:
 static int cmd_journal(const char *cmd, int argc, char **argv)
 {
 	struct runctl_opts o = { .lock_timeout_ms = 10000 };
+	struct timings clock;
+	bool timed = false;
 	const char *root = NULL, *container = NULL;
 	unsigned limit = 0;
 	int64_t run = 0;
@@ -292,6 +295,8 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 			root = argv[++i];
 		else if (strcmp(cmd, "rollback") == 0 && strcmp(argv[i], "--container") == 0 && i + 1 < argc)
 			container = argv[++i];
+		else if (strcmp(cmd, "rollback") == 0 && strcmp(argv[i], "--timings") == 0)
+			timed = true;
 		else if (strcmp(argv[i], "--lock-timeout") == 0 && i + 1 < argc)
 			o.lock_timeout_ms = atoi(argv[++i]);
 		else if ((strcmp(argv[i], "--limit") == 0 || strcmp(argv[i], "--keep") == 0) && i + 1 < argc)
@@ -321,9 +326,14 @@ static int cmd_journal(const char *cmd, int argc, char **argv)
 			strcmp(cmd, "rollback") == 0 ? ", or --root DIR" : "");
 		return 2;
 	}
-	if (strcmp(cmd, "rollback") == 0)
+	if (strcmp(cmd, "rollback") == 0) {
+		timings_start(&clock, timed);
+		o.clock = &clock;
 		r = runctl_rollback(stdout, &o, run, root, &err);
-	else if (strcmp(cmd, "recover") == 0)
+		timings_mark(&clock, "journal-close");
+		fflush(stdout);
+		timings_print(&clock, stderr, "mrun");
+	} else if (strcmp(cmd, "recover") == 0)
 		r = runctl_recover(stdout, &o, &err);
 	else if (strcmp(cmd, "status") == 0)
 		r = runctl_status(stdout, &o, &err);

@@ -1113,7 +1113,7 @@ static int recover_batch_detach(struct recover_ctx *c, const bool *in_batch, str
 }
 
 int recover_undo_run(struct journal *j, const struct journal_run *run, enum recover_mode mode, FILE *log,
-		     struct recover_result *ret, struct mp_error *err)
+		     struct timings *clock, struct recover_result *ret, struct mp_error *err)
 {
 	struct recover_ctx c = { .run = run, .mode = mode, .root_fd = -1, .log = log };
 	_cleanup_free_ bool *in_batch = NULL;
@@ -1163,10 +1163,12 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 	c.steps = steps;
 	c.n_steps = n;
 	c.out = out;
+	timings_mark(clock, "read-steps");
 	r = recover_own_ids(&c, err);
 	if (r < 0)
 		goto out;
 	in_batch = recover_batch_plan(&c);
+	timings_mark(clock, "batch-plan");
 	for (uint32_t i = n; i-- > 0;) {
 		const struct journal_step *s = &steps[i];
 		struct mp_error e = { 0 };
@@ -1210,6 +1212,7 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 		}
 	}
 	res.undone += c.extra_undone;
+	timings_mark(clock, "undo");
 	if (mode == RECOVER_ROLLBACK)
 		res.state = res.failed ? RUN_FAILED : RUN_ROLLED_BACK;
 	else
@@ -1219,6 +1222,7 @@ int recover_undo_run(struct journal *j, const struct journal_run *run, enum reco
 		 res.failed == 1 ? "" : "s");
 	/* Steps still pending are skipped by finish_run: mark them explicitly only when they were re-examined. */
 	r = journal_finish_run(j, run->id, res.state, out, n, -1, res.failed || mode == RECOVER_CRASHED ? msg : NULL, err);
+	timings_mark(clock, "journal-finish");
 	if (r == 0 && ret)
 		*ret = res;
 out:

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "journal.h"
+#include "timings.h"
 
 enum recover_mode {
 	RECOVER_ROLLBACK, /* outcomes known: undo steps done (or whose undo failed before) */
@@ -51,7 +52,7 @@ bool recover_executor_gone(const struct journal_run *run);
  * did something, or failed, goes to log (may be NULL).
  */
 int recover_undo_run(struct journal *j, const struct journal_run *run, enum recover_mode mode, FILE *log,
-		     struct recover_result *ret, struct mp_error *err);
+		     struct timings *clock, struct recover_result *ret, struct mp_error *err);
 
 /*
  * Compare applied run with the kernel: one line on out per mount no longer

@@ -66,7 +66,8 @@ static int runctl_undo(FILE *out, const struct runctl_opts *o, struct journal *j
 		r = rootlock_acquire_path(runctl_journal(o), run->root, o->lock_timeout_ms, &path_lock, err);
 	if (r < 0)
 		return error_wrap(err, "run %" PRId64, run->id);
-	r = recover_undo_run(j, run, mode, out, &res, err);
+	timings_mark(o->clock, "locks");
+	r = recover_undo_run(j, run, mode, out, o->clock, &res, err);
 	if (r < 0)
 		return error_wrap(err, "run %" PRId64, run->id);
 	fprintf(out, "run %" PRId64 " on %s: %s (%" PRIu32 " step%s undone, %" PRIu32 " undo failure%s)\n", run->id,
@@ -87,6 +88,7 @@ int runctl_rollback(FILE *out, const struct runctl_opts *o, int64_t id, const ch
 	int r;
 
 	r = runctl_open(o, true, &j, err);
+	timings_mark(o->clock, "journal-open");
 	if (r < 0)
 		return r;
 	if (id <= 0) {
@@ -105,6 +107,7 @@ int runctl_rollback(FILE *out, const struct runctl_opts *o, int64_t id, const ch
 			return r;
 	}
 	r = journal_get_run(j, id, &run, err);
+	timings_mark(o->clock, "find-run");
 	if (r < 0)
 		return r;
 	if (run.state != RUN_APPLIED && run.state != RUN_FAILED) {

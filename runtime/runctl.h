@@ -13,11 +13,13 @@
 #include <stdio.h>
 
 #include "error.h"
+#include "timings.h"
 
 struct runctl_opts {
 	const char *journal;  /* database path (JOURNAL_DEFAULT_PATH if NULL) */
 	int lock_timeout_ms;  /* how long to wait for a busy root, and for a journal another process holds */
 	bool json;
+	struct timings *clock; /* rollback marks its phases here (--timings), or NULL */
 };
 
 /*

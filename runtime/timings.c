@@ -24,7 +24,7 @@ void timings_mark(struct timings *t, const char *name)
 {
 	uint64_t now;
 
-	if (!t->on || t->n == TIMINGS_MAX)
+	if (!t || !t->on || t->n == TIMINGS_MAX)
 		return;
 	now = timings_now_ns();
 	t->name[t->n] = name;
@@ -37,7 +37,7 @@ void timings_print(const struct timings *t, FILE *out, const char *prefix)
 	char line[64 + TIMINGS_MAX * 48];
 	size_t len;
 
-	if (!t->on || t->n == 0)
+	if (!t || !t->on || t->n == 0)
 		return;
 	/* built whole, so an unbuffered stderr gets one write */
 	len = (size_t)snprintf(line, sizeof(line), "%s: timings (ms):", prefix);

@@ -414,44 +414,52 @@ if [ -f "$W/bind-$bigN.mpb" ]; then
 	} >>"$extras"
 fi
 
-# Where an apply's time goes (`mrun apply --timings`: a clock per phase),
-# at the largest N, default journal seeded as in the mrun rows: benchtime
-# runs the applies (so each has its wall time beside its phases), the
-# median of each phase, beside the floor's in-process time for all its
-# mounts, and what a process costs outside main (wall minus total).
-if [ -f "$W/bind-$bigN.mpb" ] && mrun_has --timings; then
+# Where an apply's and a rollback's time goes (`--timings`: a clock per
+# phase), at the largest N, default journal seeded as in the mrun rows:
+# benchtime runs the commands (so each has its wall time beside its
+# phases); the median of each phase, beside the floor's in-process time for
+# the same work, and what a process costs outside main (wall minus total).
+phase_table() { # COMMAND (apply|rollback) FLOOR-STEP (apply|umount-each)
 	{
 		printf 'tree %s\nrounds %s\nwarmup 1\ncontender mrun\n! %s mktree %s %s\n! %s -t tmpfs -o mode=0755 tmpfs /run\n' \
 			"$T" "$ROUNDS" "$FLOOR" "$bigN" "$T" "$MOUNT"
 		[ ! -d "$W/jtemplate-bind-$bigN" ] || printf '! %s -a %s /run/mountplan\n' "$CP" "$W/jtemplate-bind-$bigN"
-		printf '= apply %s apply %s --root %s/root --timings\n' "$MRUN" "$W/bind-$bigN.mpb" "$T"
-	} >"$W/timings.spec"
-	nice -n -10 "$BENCH/benchtime" "$W/timings.spec" >"$W/timings.tsv" 2>"$W/timings.log" || true
+		if [ "$1" = apply ]; then
+			printf '= apply %s apply %s --root %s/root --timings\n' "$MRUN" "$W/bind-$bigN.mpb" "$T"
+		else
+			printf '! %s apply %s --root %s/root\n= rollback %s rollback --root %s/root --timings\n' \
+				"$MRUN" "$W/bind-$bigN.mpb" "$T" "$MRUN" "$T"
+		fi
+	} >"$W/timings-$1.spec"
+	nice -n -10 "$BENCH/benchtime" "$W/timings-$1.spec" >"$W/timings-$1.tsv" 2>"$W/timings-$1.log" || true
+	floor_in=$("$AWK" -F '\t' -v n="$bigN" -v s="$2" '$1 == "bind" && $2 == n && $4 == "floor" && $5 == s && $9 == "ok" { print $8 }' "$RAW" | sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+	echo
+	echo "Where \`mrun $1\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS runs after a warm-up, default journal; the share is of the sum of the phase medians):"
+	echo
+	echo "| phase | median ms | share |"
+	echo "|---|---:|---:|"
+	# one "index phase ms" line per phase and run (the warm-up's line is
+	# the first: dropped), in the order mrun printed them; then the
+	# wall time of each measured run as the phase "wall"
 	{
-		echo
-		echo "Where \`mrun apply\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS applies after a warm-up, default journal; the share is of the sum of the phase medians):"
-		echo
-		echo "| phase | median ms | share |"
-		echo "|---|---:|---:|"
-		# one "index phase ms" line per phase and apply (the warm-up's line is
-		# the first: dropped), in the order mrun printed them; then the
-		# wall time of each measured apply as the phase "wall"
-		{
-			"$AWK" '$1 == "mrun:" && $2 == "timings" && ++runs > 1 { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (!(kv[1] in idx)) idx[kv[1]] = ++n; print idx[kv[1]], kv[1], kv[2] } }' "$W/timings.log"
-			"$AWK" -F '\t' '$7 == "ok" { print 99, "wall", $4 / 1e6 }' "$W/timings.tsv"
-		} | sort -k1,1n -k3,3n | "$AWK" '
-			{ v[$1, ++c[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
-			END {
-				# the median of each phase, their sum (the share is of it), the median of the totals
-				for (i = 1; i <= m; i++) if (c[i]) { med[i] = v[i, int((c[i] + 1) / 2)]; if (name[i] == "total") tot = med[i]; else if (i < 99) sum += med[i] }
-				for (i = 1; i < 99; i++)
-					if (c[i] && name[i] != "total") printf "| %s | %.3f | %s |\n", name[i], med[i], (sum > 0 ? sprintf("%.0f%%", 100 * med[i] / sum) : "")
-				printf "| sum of the phase medians | %.3f | 100%% |\n| total (the median run) | %.3f | |\n", sum, tot
-				if (c[99] && tot > 0)
-					printf "| (outside main: exec, dynamic linking, exit = median wall %.3f ms - median total) | %.3f | |\n", med[99], med[99] - tot
-			}'
-		[ -z "$floor_inner" ] || "$AWK" -v f="$floor_inner" 'BEGIN { printf "| (floor: all its mounts, in-process) | %.3f | |\n", f / 1e6 }'
-	} >>"$extras"
+		"$AWK" '$1 == "mrun:" && $2 == "timings" && ++runs > 1 { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (!(kv[1] in idx)) idx[kv[1]] = ++n; print idx[kv[1]], kv[1], kv[2] } }' "$W/timings-$1.log"
+		"$AWK" -F '\t' '$7 == "ok" { print 99, "wall", $4 / 1e6 }' "$W/timings-$1.tsv"
+	} | sort -k1,1n -k3,3n | "$AWK" '
+		{ v[$1, ++c[$1]] = $3; name[$1] = $2; if ($1 > m) m = $1 }
+		END {
+			# the median of each phase, their sum (the share is of it), the median of the totals
+			for (i = 1; i <= m; i++) if (c[i]) { med[i] = v[i, int((c[i] + 1) / 2)]; if (name[i] == "total") tot = med[i]; else if (i < 99) sum += med[i] }
+			for (i = 1; i < 99; i++)
+				if (c[i] && name[i] != "total") printf "| %s | %.3f | %s |\n", name[i], med[i], (sum > 0 ? sprintf("%.0f%%", 100 * med[i] / sum) : "")
+			printf "| sum of the phase medians | %.3f | 100%% |\n| total (the median run) | %.3f | |\n", sum, tot
+			if (c[99] && tot > 0)
+				printf "| (outside main: exec, dynamic linking, exit = median wall %.3f ms - median total) | %.3f | |\n", med[99], med[99] - tot
+		}'
+	[ -z "$floor_in" ] || "$AWK" -v f="$floor_in" -v s="$2" 'BEGIN { printf "| (floor %s, in-process) | %.3f | |\n", s, f / 1e6 }'
+}
+if [ -f "$W/bind-$bigN.mpb" ] && mrun_has --timings; then
+	phase_table apply apply >>"$extras"
+	! mrun_has rollback || phase_table rollback umount-each >>"$extras"
 fi
 
 # Syscalls per run (strace -f -c) at the largest N: unlike times, counts

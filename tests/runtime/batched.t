@@ -12,7 +12,8 @@
 #      the root bind it is below (reported); once it is gone, rollback ends;
 #   5. a busy mount: one by one, the busy one reported and kept;
 #   6. a mount that was in the root before: the run's bind copied it, the
-#      copy goes, the original stays.
+#      copy goes, the original stays;
+#   7. `mrun rollback --timings`: its phases, in order, adding up.
 . "$(dirname "$0")/../lib.sh"
 need_root
 in_private_ns "$@"
@@ -146,4 +147,16 @@ for how in rollback failure; do
 	is "$(inside | sed "s#^$ROOT##" | tr '\n' ' ')" "/pre " "pre-existing mount, $how: it is the only mount left"
 	umount "$ROOT/pre"
 done
+
+# 7. --timings: where a rollback's time went, one line on stderr
+fresh 40
+"$MRUN" apply "$W/binds.mpb" --root "$ROOT" >/dev/null 2>&1
+err=$("$MRUN" rollback --root "$ROOT" --timings 2>&1 >/dev/null); st=$?
+is "$st" 0 "rollback --timings exits 0"
+is "$(echo "$err" | sed -n 's/^mrun: timings (ms): //p' | sed 's/=[0-9.]*//g')" \
+	"journal-open find-run locks read-steps batch-plan undo journal-finish journal-close total" \
+	"--timings: the phases of a rollback, in order"
+is "$(echo "$err" | sed -n 's/^mrun: timings (ms): //p' | tr ' ' '\n' | awk -F= '$1 != "total" { s += $2 } $1 == "total" { t = $2 } END { d = s - t; if (d < 0) d = -d; print ((d < 0.01 && t > 0) ? "sums" : "off by " d) }')" \
+	sums "--timings: the phases add up to the total"
+is "$(inside)" "" "--timings: the rollback happened"
 tap_done
