@@ -1,5 +1,5 @@
 /*
- * timings.c — phase clocks for `mrun apply --timings` (see timings.h).
+ * timings.c — phase clocks for `mrun apply --timings` and `mrun rollback --timings` (see timings.h).
  */
 #include "timings.h"
 
