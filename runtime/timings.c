@@ -1,5 +1,6 @@
 /*
- * timings.c — phase clocks for `mrun apply --timings` and `mrun rollback --timings` (see timings.h).
+ * timings.c — phase clocks for `mrun apply --timings` and
+ * `mrun rollback --timings` (see timings.h).
  */
 #include "timings.h"
 
