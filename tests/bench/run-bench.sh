@@ -374,6 +374,12 @@ if [ -x tests/bench/compile-bench.sh ] && [ "${BENCH_SKIP_COMPILE:-$quick}" != y
 	} >>"$extras"
 fi
 
+# The floor's in-process time (ns) for STEP of the largest bind plan, the median over the rounds.
+floor_inner_median() { # STEP (apply, umount-each, ...)
+	"$AWK" -F '\t' -v n="$bigN" -v s="$1" '$1 == "bind" && $2 == n && $4 == "floor" && $5 == s && $9 == "ok" { print $8 }' "$RAW" |
+		sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'
+}
+
 # Per-step times inside mrun (its -v log: "step K OP (...) done in X us"),
 # summed by opcode over 3 applies of the largest bind plan, each in a
 # fresh namespace, journal off and on: what each kind of step costs
@@ -390,7 +396,7 @@ if [ -f "$W/bind-$bigN.mpb" ]; then
 			' stepprof "$T" "$FLOOR" "$MRUN" "$bigN" "$W/bind-$bigN.mpb" "$j" 2>&1 | sed "s/^/$j /" >>"$W/steps.log" || true
 		done
 	done
-	floor_inner=$("$AWK" -F '\t' -v n="$bigN" '$1 == "bind" && $2 == n && $4 == "floor" && $5 == "apply" && $9 == "ok" { print $8 }' "$RAW" | sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+	floor_inner=$(floor_inner_median apply)
 	{
 		echo
 		echo "Inside \`mrun apply -v\` at N = $bigN binds (3 applies each, per-step times mrun logs; the floor's whole mount is open + open_tree + openat2 + move_mount):"
@@ -432,7 +438,7 @@ phase_table() { # COMMAND (apply|rollback) FLOOR-STEP (apply|umount-each)
 		fi
 	} >"$W/timings-$1.spec"
 	nice -n -10 "$BENCH/benchtime" "$W/timings-$1.spec" >"$W/timings-$1.tsv" 2>"$W/timings-$1.log" || true
-	floor_in=$("$AWK" -F '\t' -v n="$bigN" -v s="$2" '$1 == "bind" && $2 == n && $4 == "floor" && $5 == s && $9 == "ok" { print $8 }' "$RAW" | sort -n | "$AWK" '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+	floor_in=$(floor_inner_median "$2")
 	echo
 	echo "Where \`mrun $1\` spends its time at N = $bigN binds (\`--timings\`, median of $ROUNDS runs after a warm-up, default journal; the share is of the sum of the phase medians):"
 	echo

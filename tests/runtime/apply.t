@@ -185,11 +185,10 @@ new_root
 out=$("$MRUN" apply "$W/timed.mpb" --root "$ROOT" --timings 2>&1 >/dev/null); st=$?
 is "$st" 0 "apply --timings exits 0"
 is "$(echo "$out" | grep -c '^mrun: timings (ms): ')" 1 "--timings prints one timings line"
-is "$(echo "$out" | sed -n 's/^mrun: timings (ms): //p' | sed 's/=[0-9.]*//g')" \
+is "$(timings_phases "$out")" \
 	"load+verify init journal-open prepare journal-begin steps journal-finish cleanup journal-close total" \
 	"the phases of an apply, in order"
-is "$(echo "$out" | sed -n 's/^mrun: timings (ms): //p' | tr ' ' '\n' | awk -F= '$1 != "total" { s += $2 } $1 == "total" { t = $2 } END { d = s - t; if (d < 0) d = -d; print ((d < 0.01 && t > 0) ? "sums" : "off by " d) }')" \
-	sums "the phases add up to the total"
+is "$(timings_sum "$out")" sums "the phases add up to the total"
 is "$(mnt "$ROOT/t" | cut -d' ' -f1)" tmpfs "--timings applies as usual"
 out=$("$MRUN" apply "$W/timed.mpb" --root "$ROOT" 2>&1 >/dev/null)
 ok "$(echo "$out" | grep -q timings; echo $((! $?)))" "without --timings no timings line"

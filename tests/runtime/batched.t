@@ -153,10 +153,9 @@ fresh 40
 "$MRUN" apply "$W/binds.mpb" --root "$ROOT" >/dev/null 2>&1
 err=$("$MRUN" rollback --root "$ROOT" --timings 2>&1 >/dev/null); st=$?
 is "$st" 0 "rollback --timings exits 0"
-is "$(echo "$err" | sed -n 's/^mrun: timings (ms): //p' | sed 's/=[0-9.]*//g')" \
+is "$(timings_phases "$err")" \
 	"journal-open find-run locks read-steps batch-plan undo journal-finish journal-close total" \
 	"--timings: the phases of a rollback, in order"
-is "$(echo "$err" | sed -n 's/^mrun: timings (ms): //p' | tr ' ' '\n' | awk -F= '$1 != "total" { s += $2 } $1 == "total" { t = $2 } END { d = s - t; if (d < 0) d = -d; print ((d < 0.01 && t > 0) ? "sums" : "off by " d) }')" \
-	sums "--timings: the phases add up to the total"
+is "$(timings_sum "$err")" sums "--timings: the phases add up to the total"
 is "$(inside)" "" "--timings: the rollback happened"
 tap_done

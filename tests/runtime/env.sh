@@ -9,6 +9,8 @@
 #                      the top mount at PATH from /proc/self/mountinfo
 #   outside_root       every mount not under $ROOT (to compare before/after)
 #   tree_of DIR        a listing of DIR's tree (paths, types, modes)
+#   timings_phases E   the phase names of the `--timings` line in stderr E
+#   timings_sum E      "sums" when that line's phases add up to its total
 # A trap detaches every loop device backed by a file under /srv/mountplan
 # and removes the temporary roots.
 
@@ -94,6 +96,15 @@ mnt() {
 		while ($i != "-") { tags = tags (tags ? "," : "") $i; i++ }
 		if ($5 == p) line = $(i + 1) " " $6 " " $(i + 3) " " (tags ? tags : "private")
 	} END { print line }' /proc/self/mountinfo
+}
+
+# timings_phases STDERR: the phase names of its "mrun: timings (ms): ..." line, in order
+timings_phases() { echo "$1" | sed -n 's/^mrun: timings (ms): //p' | sed 's/=[0-9.]*//g'; }
+# timings_sum STDERR: "sums" when the phases of that line add up to its total (to 0.01 ms)
+timings_sum() {
+	echo "$1" | sed -n 's/^mrun: timings (ms): //p' | tr ' ' '\n' | awk -F= '
+		$1 != "total" { s += $2 } $1 == "total" { t = $2 }
+		END { d = s - t; if (d < 0) d = -d; print ((d < 0.01 && t > 0) ? "sums" : "off by " d) }'
 }
 
 # every mount outside $ROOT: mount point, fs, options (ids left out: they change)
